@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from monoboard.boards.models import SiteSettings
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    """The site's name and tagline for every page, read once per request."""
+    cached = getattr(request, "_monoboard_site", None)
+    if cached is None:
+        cached = SiteSettings.load()
+        request._monoboard_site = cached  # type: ignore[attr-defined]
+    return {"site": cached}

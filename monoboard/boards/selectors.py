@@ -1,0 +1,140 @@
+"""Reads for pages and the API. Query counts are pinned in tests.
+
+Lists use keyset pagination over the partial indexes declared on Post; a
+filter or sort that has no index is not offered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from monoboard.boards import access
+from monoboard.boards.models import Board, Comment, Post, Status, StatusChange, Tag, Vote
+from monoboard.lib.cursor import decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from monoboard.boards.access import Actor
+
+Sort = Literal["trending", "top", "new"]
+SORTS: tuple[Sort, ...] = ("trending", "top", "new")
+SORT_KEY: dict[Sort, str | None] = {"trending": "hot_score", "top": "vote_count", "new": None}
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    sort: Sort = "trending"
+    status: Status | None = None
+    tag: Tag | None = None
+    mine: bool = False
+    voted: bool = False
+
+
+@dataclass(frozen=True)
+class PostPage:
+    posts: list[Post]
+    next_cursor: str | None
+
+
+def _with_viewer_vote(posts: QuerySet[Post], user: Actor | None) -> QuerySet[Post]:
+    if access.is_member(user):
+        return posts.annotate(viewer_voted=Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=user.pk)))  # type: ignore[union-attr]
+    return posts
+
+
+def board_posts(
+    board: Board, user: Actor | None, filters: PostFilter, *, cursor: str | None = None, limit: int = 20
+) -> PostPage:
+    """One page of a board's listed posts. Raises BadCursor for a damaged cursor."""
+    posts = Post.objects.filter(board=board, is_listed=True)
+    if filters.status is not None:
+        posts = posts.filter(status=filters.status)
+    if filters.tag is not None:
+        posts = posts.filter(tags=filters.tag)
+    if filters.mine and access.is_member(user):
+        posts = posts.filter(author_id=user.pk)  # type: ignore[union-attr]
+    if filters.voted and access.is_member(user):
+        posts = posts.filter(Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=user.pk)))  # type: ignore[union-attr]
+    key = SORT_KEY[filters.sort]
+    if cursor:
+        if key is None:
+            (last_id,) = decode_cursor(cursor, length=1)
+            posts = posts.filter(id__lt=last_id)
+        else:
+            last_key, last_id = decode_cursor(cursor, length=2)
+            posts = posts.filter(Q(**{f"{key}__lt": last_key}) | Q(**{key: last_key, "id__lt": last_id}))
+    order = [f"-{key}", "-id"] if key else ["-id"]
+    posts = posts.order_by(*order).select_related("status", "author")
+    posts = _with_viewer_vote(posts, user).prefetch_related("tags")
+    rows = list(posts[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, key), last.pk] if key else [last.pk])
+    return PostPage(posts=rows, next_cursor=next_cursor)
+
+
+def post_detail(post_id: int, user: Actor | None) -> Post:
+    post = access.post_or_404(user, post_id)
+    if access.is_member(user):
+        post.viewer_voted = Vote.objects.filter(post=post, user_id=user.pk).exists()  # type: ignore[attr-defined, union-attr]
+    return post
+
+
+def post_comments(post: Post) -> list[Comment]:
+    """Pinned first, then oldest first; deleted comments keep their place."""
+    return list(
+        Comment.objects.filter(post=post).select_related("author").order_by("-is_pinned", "created_at", "id")
+    )
+
+
+def post_status_history(post: Post) -> list[StatusChange]:
+    return list(
+        StatusChange.objects.filter(post=post)
+        .select_related("from_status", "to_status", "changed_by")
+        .order_by("created_at", "id")
+    )
+
+
+def post_voters(post: Post, *, limit: int = 200) -> list[Vote]:
+    return list(Vote.objects.filter(post=post).select_related("user").order_by("-created_at")[:limit])
+
+
+def roadmap(user: Actor | None, *, per_column: int = 50) -> list[tuple[Status, list[Post]]]:
+    """One column per roadmap status, most-voted first, from boards the viewer may see."""
+    statuses = list(Status.objects.filter(on_roadmap=True))
+    boards = list(access.visible_boards(user).values_list("pk", flat=True))
+    columns = []
+    for status in statuses:
+        posts = list(
+            Post.objects.filter(status=status, is_listed=True, board_id__in=boards)
+            .select_related("board")
+            .order_by("-vote_count", "-id")[:per_column]
+        )
+        columns.append((status, posts))
+    return columns
+
+
+def boards_overview(user: Actor | None) -> list[Board]:
+    return list(access.visible_boards(user))
+
+
+def all_statuses() -> list[Status]:
+    return list(Status.objects.all())
+
+
+def all_tags() -> list[Tag]:
+    return list(Tag.objects.all())
+
+
+def merge_candidates(post: Post, query: str, *, limit: int = 10) -> list[Post]:
+    """Posts on the same board whose title contains ``query``, for the merge form."""
+    return list(
+        Post.objects.filter(board_id=post.board_id, is_listed=True, title__icontains=query)
+        .exclude(pk=post.pk)
+        .order_by("-vote_count", "-id")[:limit]
+    )
+

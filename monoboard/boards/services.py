@@ -1,0 +1,484 @@
+"""Every write to boards, posts, votes, comments and statuses goes through here.
+
+Each function checks that the actor may act, validates, writes inside one
+transaction and emits domain events that subscribers receive after commit.
+Views, the API and management commands all call these; none of them writes
+models directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from monoboard.boards import access
+from monoboard.boards.effects import DomainEvent, emit
+from monoboard.boards.models import (
+    Board,
+    Comment,
+    Post,
+    SiteSettings,
+    Status,
+    StatusChange,
+    Tag,
+    Vote,
+)
+from monoboard.boards.ranking import hot_score
+from monoboard.lib.markdown import render_markdown
+
+if TYPE_CHECKING:
+    from monoboard.accounts.models import User
+
+TITLE_MIN, TITLE_MAX = 4, 160
+BODY_MAX = 20_000
+COMMENT_MAX = 10_000
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if len(title) < TITLE_MIN:
+        raise ValidationError({"title": f"Give the post a title of at least {TITLE_MIN} characters."})
+    if len(title) > TITLE_MAX:
+        raise ValidationError({"title": f"Keep the title under {TITLE_MAX} characters."})
+    return title
+
+
+def _clean_body(body: str, *, field: str = "body", limit: int = BODY_MAX, required: bool = False) -> str:
+    body = (body or "").strip()
+    if required and not body:
+        raise ValidationError({field: "This cannot be empty."})
+    if len(body) > limit:
+        raise ValidationError({field: f"Keep this under {limit} characters."})
+    return body
+
+
+def _post_slug(title: str) -> str:
+    return slugify(title)[:80].strip("-") or "post"
+
+
+def _event(kind: str, post: Post, actor: User | None, **data: object) -> None:
+    emit(
+        DomainEvent(
+            kind=kind,
+            post_id=post.pk,
+            board_id=post.board_id,
+            actor_id=actor.pk if actor else None,
+            data=dict(data),
+        )
+    )
+
+
+# --- Boards, statuses, tags, site -------------------------------------------------
+
+
+def board_create(*, actor: User, name: str, slug: str = "", description: str = "", is_private: bool = False) -> Board:
+    access.require_admin(actor)
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "A board needs a name."})
+    slug = slugify(slug or name)[:80]
+    if not slug:
+        raise ValidationError({"slug": "Use letters or digits in the address."})
+    if Board.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"A board at /b/{slug}/ already exists."})
+    position = Board.objects.count()
+    return Board.objects.create(
+        name=name, slug=slug, description=description.strip(), is_private=is_private, position=position
+    )
+
+
+def board_update(*, actor: User, board: Board, name: str, description: str, is_private: bool) -> Board:
+    access.require_admin(actor)
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "A board needs a name."})
+    board.name, board.description, board.is_private = name, description.strip(), is_private
+    board.save(update_fields=["name", "description", "is_private"])
+    return board
+
+
+def board_delete(*, actor: User, board: Board) -> None:
+    access.require_admin(actor)
+    board.delete()
+
+
+def _clean_color(color: str) -> str:
+    color = (color or "").strip()
+    if len(color) != 7 or not color.startswith("#") or any(c not in "0123456789abcdefABCDEF" for c in color[1:]):
+        raise ValidationError({"color": "Use a colour like #2563eb."})
+    return color.lower()
+
+
+@dataclass
+class StatusFields:
+    name: str
+    color: str = "#6b7280"
+    on_roadmap: bool = False
+    is_closed: bool = False
+    is_default: bool = False
+
+
+@transaction.atomic
+def status_save(*, actor: User, fields: StatusFields, status: Status | None = None) -> Status:
+    access.require_admin(actor)
+    name = " ".join((fields.name or "").split())
+    if not name:
+        raise ValidationError({"name": "A status needs a name."})
+    slug = slugify(name)[:40]
+    clash = Status.objects.filter(slug=slug)
+    if status is not None:
+        clash = clash.exclude(pk=status.pk)
+    if clash.exists():
+        raise ValidationError({"name": f"There is already a status called {name!r}."})
+    if status is None:
+        status = Status(position=Status.objects.count())
+    status.name, status.slug = name, slug
+    status.color = _clean_color(fields.color)
+    status.on_roadmap, status.is_closed = fields.on_roadmap, fields.is_closed
+    if fields.is_default:
+        Status.objects.exclude(pk=status.pk).update(is_default=False)
+        status.is_default = True
+    elif status.is_default:
+        raise ValidationError({"is_default": "Make another status the default first."})
+    status.save()
+    return status
+
+
+def status_delete(*, actor: User, status: Status) -> None:
+    access.require_admin(actor)
+    if status.is_default:
+        raise ValidationError({"status": "The default status cannot be deleted."})
+    if status.posts.exists():
+        raise ValidationError({"status": f"Move the {status.posts.count()} posts in {status.name!r} first."})
+    status.delete()
+
+
+@transaction.atomic
+def status_reorder(*, actor: User, ordered_ids: list[int]) -> None:
+    access.require_admin(actor)
+    for position, status_id in enumerate(ordered_ids):
+        Status.objects.filter(pk=status_id).update(position=position)
+
+
+def default_status() -> Status:
+    status = Status.objects.filter(is_default=True).first() or Status.objects.first()
+    if status is None:
+        raise ValidationError({"status": "No statuses exist; an admin must create one."})
+    return status
+
+
+def tag_save(*, actor: User, name: str, color: str = "#2563eb", tag: Tag | None = None) -> Tag:
+    access.require_admin(actor)
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "A tag needs a name."})
+    slug = slugify(name)[:40]
+    clash = Tag.objects.filter(slug=slug)
+    if tag is not None:
+        clash = clash.exclude(pk=tag.pk)
+    if clash.exists():
+        raise ValidationError({"name": f"There is already a tag called {name!r}."})
+    tag = tag or Tag()
+    tag.name, tag.slug, tag.color = name, slug, _clean_color(color)
+    tag.save()
+    return tag
+
+
+def tag_delete(*, actor: User, tag: Tag) -> None:
+    access.require_admin(actor)
+    tag.delete()
+
+
+def site_settings_update(*, actor: User, site_name: str, tagline: str) -> SiteSettings:
+    access.require_admin(actor)
+    site_name = " ".join((site_name or "").split())
+    if not site_name:
+        raise ValidationError({"site_name": "The site needs a name."})
+    site = SiteSettings.load()
+    site.site_name, site.tagline = site_name[:80], tagline.strip()[:200]
+    site.save()
+    return site
+
+
+# --- Posts ------------------------------------------------------------------------
+
+
+def _resolve_tags(tag_ids: Iterable[int]) -> list[Tag]:
+    ids = {int(t) for t in tag_ids}
+    tags = list(Tag.objects.filter(pk__in=ids))
+    if len(tags) != len(ids):
+        raise ValidationError({"tags": "One of the tags does not exist."})
+    return tags
+
+
+@transaction.atomic
+def post_create(
+    *, board: Board, author: User, title: str, body: str = "", tag_ids: Iterable[int] = ()
+) -> Post:
+    access.require_member(author)
+    if not access.can_view_board(author, board):
+        raise PermissionDenied("You cannot post on this board.")
+    title = _clean_title(title)
+    body = _clean_body(body)
+    tags = _resolve_tags(tag_ids) if tag_ids else []
+    now = timezone.now()
+    post = Post.objects.create(
+        board=board,
+        author=author,
+        title=title,
+        slug=_post_slug(title),
+        body=body,
+        body_html=render_markdown(body),
+        status=default_status(),
+        created_at=now,
+        updated_at=now,
+        vote_count=1,
+        hot_score=hot_score(1, now),
+    )
+    if tags and access.is_moderator(author):
+        post.tags.set(tags)
+    # The author supports their own idea.
+    Vote.objects.create(post=post, user=author, created_at=now)
+    _event("post.created", post, author, title=title)
+    return post
+
+
+@transaction.atomic
+def post_update(
+    *, post: Post, actor: User, title: str, body: str, tag_ids: Iterable[int] | None = None
+) -> Post:
+    if not access.can_edit_post(actor, post):
+        raise PermissionDenied("Only the author or a moderator may edit this post.")
+    post.title = _clean_title(title)
+    post.slug = _post_slug(post.title)
+    post.body = _clean_body(body)
+    post.body_html = render_markdown(post.body)
+    post.updated_at = timezone.now()
+    post.save(update_fields=["title", "slug", "body", "body_html", "updated_at"])
+    if tag_ids is not None and access.is_moderator(actor):
+        post.tags.set(_resolve_tags(tag_ids))
+    _event("post.updated", post, actor, title=post.title)
+    return post
+
+
+def _refresh_listed(post: Post) -> None:
+    post.is_listed = post.hidden_at is None and post.merged_into_id is None
+
+
+@transaction.atomic
+def post_set_hidden(*, post: Post, actor: User, hidden: bool) -> Post:
+    access.require_moderator(actor)
+    post.hidden_at = timezone.now() if hidden else None
+    _refresh_listed(post)
+    post.save(update_fields=["hidden_at", "is_listed"])
+    _event("post.hidden" if hidden else "post.unhidden", post, actor)
+    return post
+
+
+@transaction.atomic
+def post_delete(*, post: Post, actor: User) -> None:
+    access.require_moderator(actor)
+    if post.merged_posts.exists():
+        raise ValidationError({"post": "Undo the merges into this post before deleting it."})
+    _event("post.deleted", post, actor)
+    post.delete()
+
+
+@transaction.atomic
+def post_set_status(*, post: Post, actor: User, status: Status, note: str = "") -> StatusChange | None:
+    access.require_moderator(actor)
+    note = _clean_body(note, field="note", limit=COMMENT_MAX)
+    locked = Post.objects.select_for_update().get(pk=post.pk)
+    if locked.status_id == status.pk and not note:
+        return None
+    change = StatusChange.objects.create(
+        post=locked, from_status_id=locked.status_id, to_status=status, changed_by=actor, note=note
+    )
+    Post.objects.filter(pk=post.pk).update(status=status, updated_at=timezone.now())
+    post.status = status
+    _event("post.status_changed", post, actor, status=status.name, status_id=status.pk, note=note,
+           change_id=change.pk)
+    return change
+
+
+# --- Votes ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    voted: bool
+    vote_count: int
+
+
+def _recount(post_id: int) -> int:
+    """Store the exact vote count and the trending score that follows from it."""
+    count = Vote.objects.filter(post_id=post_id).count()
+    created_at = Post.objects.filter(pk=post_id).values_list("created_at", flat=True).get()
+    Post.objects.filter(pk=post_id).update(vote_count=count, hot_score=hot_score(count, created_at))
+    return count
+
+
+@transaction.atomic
+def vote_toggle(*, post: Post, user: User) -> VoteResult:
+    """Add the user's vote, or take it back. Exact under concurrent toggles.
+
+    The post row is locked first (SQLite's IMMEDIATE transactions serialise
+    writers; on PostgreSQL ``SELECT ... FOR UPDATE``), so the insert or delete
+    and the counter update happen as one step per post.
+    """
+    access.require_member(user)
+    if not access.can_view_post(user, post):
+        raise PermissionDenied("You cannot vote on this post.")
+    if post.merged_into_id is not None:
+        raise ValidationError({"post": "This post was merged; vote on the post it was merged into."})
+    locked = Post.objects.select_for_update().only("id", "vote_count", "created_at").get(pk=post.pk)
+    deleted, _ = Vote.objects.filter(post=locked, user=user).delete()
+    if deleted:
+        Post.objects.filter(pk=locked.pk).update(vote_count=F("vote_count") - 1)
+        voted = False
+    else:
+        try:
+            with transaction.atomic():
+                Vote.objects.create(post=locked, user=user)
+        except IntegrityError:  # a racing request from the same user won
+            return VoteResult(voted=True, vote_count=_current_count(locked.pk))
+        Post.objects.filter(pk=locked.pk).update(vote_count=F("vote_count") + 1)
+        voted = True
+    count = _current_count(locked.pk)
+    Post.objects.filter(pk=locked.pk).update(hot_score=hot_score(count, locked.created_at))
+    post.vote_count = count
+    _event("vote.toggled", post, user, voted=voted, vote_count=count)
+    return VoteResult(voted=voted, vote_count=count)
+
+
+def _current_count(post_id: int) -> int:
+    return Post.objects.filter(pk=post_id).values_list("vote_count", flat=True).get()
+
+
+# --- Comments ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def comment_create(*, post: Post, author: User, body: str, official: bool = False) -> Comment:
+    access.require_member(author)
+    if not access.can_view_post(author, post):
+        raise PermissionDenied("You cannot comment on this post.")
+    if official:
+        access.require_moderator(author)
+    body = _clean_body(body, limit=COMMENT_MAX, required=True)
+    comment = Comment.objects.create(
+        post=post, author=author, body=body, body_html=render_markdown(body), is_official=official
+    )
+    Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
+    if official:
+        _pin(comment)
+    _event("comment.created", post, author, comment_id=comment.pk, official=official)
+    return comment
+
+
+@transaction.atomic
+def comment_update(*, comment: Comment, actor: User, body: str) -> Comment:
+    if comment.deleted_at is not None or not access.can_edit_comment(actor, comment):
+        raise PermissionDenied("Only the author or a moderator may edit this comment.")
+    comment.body = _clean_body(body, limit=COMMENT_MAX, required=True)
+    comment.body_html = render_markdown(comment.body)
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "body_html", "edited_at"])
+    _event("comment.updated", comment.post, actor, comment_id=comment.pk)
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, actor: User) -> None:
+    """Soft-delete: the thread keeps its shape, the words are gone."""
+    if comment.deleted_at is not None:
+        return
+    if not access.can_edit_comment(actor, comment):
+        raise PermissionDenied("Only the author or a moderator may delete this comment.")
+    comment.deleted_at = timezone.now()
+    comment.body, comment.body_html, comment.is_pinned = "", "", False
+    comment.save(update_fields=["deleted_at", "body", "body_html", "is_pinned"])
+    Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") - 1)
+    _event("comment.deleted", comment.post, actor, comment_id=comment.pk)
+
+
+def _pin(comment: Comment) -> None:
+    Comment.objects.filter(post_id=comment.post_id, is_pinned=True).exclude(pk=comment.pk).update(is_pinned=False)
+    comment.is_pinned = True
+    comment.save(update_fields=["is_pinned"])
+
+
+@transaction.atomic
+def comment_set_pinned(*, comment: Comment, actor: User, pinned: bool) -> Comment:
+    access.require_moderator(actor)
+    if comment.deleted_at is not None:
+        raise ValidationError({"comment": "A deleted comment cannot be pinned."})
+    if pinned:
+        _pin(comment)
+    else:
+        comment.is_pinned = False
+        comment.save(update_fields=["is_pinned"])
+    _event("comment.pinned" if pinned else "comment.unpinned", comment.post, actor, comment_id=comment.pk)
+    return comment
+
+
+# --- Merging duplicates -----------------------------------------------------------
+
+
+@transaction.atomic
+def post_merge(*, source: Post, target: Post, actor: User) -> Post:
+    """Fold ``source`` into ``target``: its voters now support the target.
+
+    Votes on the source stay where they are (so the merge can be undone);
+    each voter who had not already voted on the target gets a vote there
+    marked with ``origin_post=source``. Nobody is counted twice.
+    """
+    access.require_moderator(actor)
+    if source.pk == target.pk:
+        raise ValidationError({"target": "A post cannot be merged into itself."})
+    if target.merged_into_id is not None:
+        raise ValidationError({"target": "That post was itself merged; pick the post it went into."})
+    if source.merged_into_id is not None:
+        raise ValidationError({"source": "This post is already merged."})
+    if source.merged_posts.exists():
+        raise ValidationError({"source": "Other posts were merged into this one; undo those merges first."})
+    Post.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk").exists()
+    already = Vote.objects.filter(post=target).values_list("user_id", flat=True)
+    moved = [
+        Vote(post=target, user_id=user_id, created_at=created_at, origin_post=source)
+        for user_id, created_at in Vote.objects.filter(post=source)
+        .exclude(user_id__in=already)
+        .values_list("user_id", "created_at")
+    ]
+    Vote.objects.bulk_create(moved)
+    _recount(target.pk)
+    source.merged_into, source.merged_at, source.merged_by = target, timezone.now(), actor
+    _refresh_listed(source)
+    source.save(update_fields=["merged_into", "merged_at", "merged_by", "is_listed"])
+    target.refresh_from_db()
+    _event("post.merged", source, actor, target_id=target.pk, moved_votes=len(moved))
+    return target
+
+
+@transaction.atomic
+def post_unmerge(*, source: Post, actor: User) -> Post:
+    """Undo :func:`post_merge`: the votes it added to the target go away."""
+    access.require_moderator(actor)
+    target = source.merged_into
+    if target is None:
+        raise ValidationError({"source": "This post is not merged."})
+    Vote.objects.filter(post=target, origin_post=source).delete()
+    _recount(target.pk)
+    _recount(source.pk)
+    source.merged_into, source.merged_at, source.merged_by = None, None, None
+    _refresh_listed(source)
+    source.save(update_fields=["merged_into", "merged_at", "merged_by", "is_listed"])
+    _event("post.unmerged", source, actor, target_id=target.pk)
+    return source

@@ -1,0 +1,82 @@
+"""Build Django's DATABASES entry from ``DATABASE_URL`` and pool settings.
+
+Stage 1 (no URL) is a SQLite file in WAL mode. Stage 2 is PostgreSQL, either
+with psycopg's in-process pool (``DB_POOL=psycopg``) or behind PgBouncer in
+transaction mode (``DB_POOL=pgbouncer``), which rules out server-side cursors,
+prepared statements and session state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+from monoboard.lib.env import env_choice, env_int, problems
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "PRAGMA foreign_keys=ON;"
+    "PRAGMA temp_store=MEMORY;"
+    "PRAGMA cache_size=-20000;"
+    "PRAGMA mmap_size=134217728;"
+)
+
+
+def sqlite_database(path: Path, *, busy_timeout_s: int) -> dict[str, Any]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            # Writers take the lock when the transaction begins, so two
+            # writers queue on busy_timeout instead of failing mid-way with
+            # "database is locked" when one tries to upgrade its read lock.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": busy_timeout_s,
+            "init_command": SQLITE_PRAGMAS,
+        },
+        "TEST": {"NAME": str(path.with_name("test_" + path.name))},
+    }
+
+
+def postgres_database(url: str, *, pool_mode: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    options: dict[str, Any] = config.setdefault("OPTIONS", {})
+    if pool_mode == "psycopg":
+        options["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 10, minimum=1),
+            "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+        }
+    elif pool_mode == "pgbouncer":
+        # Transaction pooling hands each transaction to any server
+        # connection: nothing may outlive a transaction on the server.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        options["prepare_threshold"] = None
+        config["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+        config["CONN_HEALTH_CHECKS"] = True
+    else:  # "none": one connection per request, or persistent if asked
+        config["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+        config["CONN_HEALTH_CHECKS"] = True
+    config.setdefault("TEST", {})
+    return config
+
+
+def database_from_env(url: str, data_dir: Path) -> dict[str, Any]:
+    busy_timeout_s = env_int("SQLITE_BUSY_TIMEOUT", 5, minimum=0)
+    if not url:
+        return sqlite_database(data_dir / "monoboard.sqlite3", busy_timeout_s=busy_timeout_s)
+    scheme = urlsplit(url).scheme
+    if scheme in {"sqlite", "sqlite3"}:
+        parsed = dj_database_url.parse(url)
+        return sqlite_database(Path(parsed["NAME"]), busy_timeout_s=busy_timeout_s)
+    if scheme in {"postgres", "postgresql", "pgsql"}:
+        pool_mode = env_choice("DB_POOL", "psycopg", ("psycopg", "pgbouncer", "none"))
+        return postgres_database(url, pool_mode=pool_mode)
+    problems.append(
+        ("DATABASE_URL", f"scheme {scheme!r} is not supported; use sqlite:/// or postgres://")
+    )
+    return sqlite_database(data_dir / "monoboard.sqlite3", busy_timeout_s=busy_timeout_s)
