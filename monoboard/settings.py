@@ -158,6 +158,13 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# --- Serving ------------------------------------------------------------------
+SERVE_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)
+SERVE_THREADS = env_int("WEB_THREADS", 8, minimum=1)
+#: Extra processes `manage.py serve` supervises beside the web server, as
+#: argv lists; "{python}", "{host}" and "{port}" are filled in.
+SERVE_PROCESSES: dict[str, list[str]] = {}
+
 # --- Product knobs ----------------------------------------------------------
 POSTS_PER_PAGE = env_int("POSTS_PER_PAGE", 20, minimum=1)
 SLOW_QUERY_MS = env_float("SLOW_QUERY_MS", 100.0, minimum=0.0)

@@ -20,7 +20,11 @@ class FirstRunMiddleware:
         self.admin_exists = False
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self.admin_exists and request.method == "GET" and not request.path.startswith(EXEMPT_PREFIXES):
+        if (
+            not self.admin_exists
+            and request.method == "GET"
+            and not request.path.startswith(EXEMPT_PREFIXES)
+        ):
             self.admin_exists = User.objects.filter(role=Role.ADMIN, is_active=True).exists()
             if not self.admin_exists:
                 return redirect("accounts:setup")

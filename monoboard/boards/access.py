@@ -27,6 +27,13 @@ def is_member(user: Actor | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
+def member_id(user: Actor | None) -> int | None:
+    """The signed-in user's id, or None for visitors."""
+    if user is None or not is_member(user):
+        return None
+    return int(user.pk or 0)
+
+
 def is_moderator(user: Actor | None) -> bool:
     return is_member(user) and bool(getattr(user, "is_moderator", False))
 
@@ -50,7 +57,7 @@ def can_view_post(user: Actor | None, post: Post) -> bool:
     if not can_view_board(user, post.board):
         return False
     if post.hidden_at is not None:
-        return is_moderator(user) or (is_member(user) and post.author_id == user.pk)  # type: ignore[union-attr]
+        return can_edit_post(user, post)
     return True
 
 
@@ -62,7 +69,11 @@ def board_or_404(user: Actor | None, slug: str) -> Board:
 
 
 def post_or_404(user: Actor | None, post_id: int) -> Post:
-    post = Post.objects.select_related("board", "status", "author", "merged_into").filter(pk=post_id).first()
+    post = (
+        Post.objects.select_related("board", "status", "author", "merged_into")
+        .filter(pk=post_id)
+        .first()
+    )
     if post is None or not can_view_post(user, post):
         raise Http404("No such post")
     return post
@@ -84,8 +95,10 @@ def require_admin(user: Actor | None) -> None:
 
 
 def can_edit_post(user: Actor | None, post: Post) -> bool:
-    return is_moderator(user) or (is_member(user) and post.author_id == user.pk)  # type: ignore[union-attr]
+    uid = member_id(user)
+    return is_moderator(user) or (uid is not None and post.author_id == uid)
 
 
 def can_edit_comment(user: Actor | None, comment: Comment) -> bool:
-    return is_moderator(user) or (is_member(user) and comment.author_id == user.pk)  # type: ignore[union-attr]
+    uid = member_id(user)
+    return is_moderator(user) or (uid is not None and comment.author_id == uid)

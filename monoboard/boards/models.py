@@ -113,13 +113,29 @@ class Post(models.Model):
 
     class Meta:
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["board", "-hot_score", "-id"], name="post_board_trending", condition=LISTED),
-            models.Index(fields=["board", "-vote_count", "-id"], name="post_board_top", condition=LISTED),
+            models.Index(
+                fields=["board", "-hot_score", "-id"], name="post_board_trending", condition=LISTED
+            ),
+            models.Index(
+                fields=["board", "-vote_count", "-id"], name="post_board_top", condition=LISTED
+            ),
             models.Index(fields=["board", "-id"], name="post_board_new", condition=LISTED),
-            models.Index(fields=["board", "status", "-hot_score", "-id"], name="post_status_trending", condition=LISTED),
-            models.Index(fields=["board", "status", "-vote_count", "-id"], name="post_status_top", condition=LISTED),
-            models.Index(fields=["board", "status", "-id"], name="post_status_new", condition=LISTED),
-            models.Index(fields=["status", "-vote_count", "-id"], name="post_roadmap", condition=LISTED),
+            models.Index(
+                fields=["board", "status", "-hot_score", "-id"],
+                name="post_status_trending",
+                condition=LISTED,
+            ),
+            models.Index(
+                fields=["board", "status", "-vote_count", "-id"],
+                name="post_status_top",
+                condition=LISTED,
+            ),
+            models.Index(
+                fields=["board", "status", "-id"], name="post_status_new", condition=LISTED
+            ),
+            models.Index(
+                fields=["status", "-vote_count", "-id"], name="post_roadmap", condition=LISTED
+            ),
             models.Index(fields=["author", "-id"], name="post_author"),
         ]
 
@@ -129,7 +145,9 @@ class Post(models.Model):
 
 class Vote(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="votes")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # Set when a merge copied this vote from another post, so that undoing
     # the merge removes exactly the votes it added.

@@ -39,13 +39,21 @@ class PostPage:
 
 
 def _with_viewer_vote(posts: QuerySet[Post], user: Actor | None) -> QuerySet[Post]:
-    if access.is_member(user):
-        return posts.annotate(viewer_voted=Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=user.pk)))  # type: ignore[union-attr]
-    return posts
+    uid = access.member_id(user)
+    if uid is None:
+        return posts
+    return posts.annotate(
+        viewer_voted=Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=uid))
+    )
 
 
 def board_posts(
-    board: Board, user: Actor | None, filters: PostFilter, *, cursor: str | None = None, limit: int = 20
+    board: Board,
+    user: Actor | None,
+    filters: PostFilter,
+    *,
+    cursor: str | None = None,
+    limit: int = 20,
 ) -> PostPage:
     """One page of a board's listed posts. Raises BadCursor for a damaged cursor."""
     posts = Post.objects.filter(board=board, is_listed=True)
@@ -53,10 +61,11 @@ def board_posts(
         posts = posts.filter(status=filters.status)
     if filters.tag is not None:
         posts = posts.filter(tags=filters.tag)
-    if filters.mine and access.is_member(user):
-        posts = posts.filter(author_id=user.pk)  # type: ignore[union-attr]
-    if filters.voted and access.is_member(user):
-        posts = posts.filter(Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=user.pk)))  # type: ignore[union-attr]
+    uid = access.member_id(user)
+    if filters.mine and uid is not None:
+        posts = posts.filter(author_id=uid)
+    if filters.voted and uid is not None:
+        posts = posts.filter(Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=uid)))
     key = SORT_KEY[filters.sort]
     if cursor:
         if key is None:
@@ -64,7 +73,9 @@ def board_posts(
             posts = posts.filter(id__lt=last_id)
         else:
             last_key, last_id = decode_cursor(cursor, length=2)
-            posts = posts.filter(Q(**{f"{key}__lt": last_key}) | Q(**{key: last_key, "id__lt": last_id}))
+            posts = posts.filter(
+                Q(**{f"{key}__lt": last_key}) | Q(**{key: last_key, "id__lt": last_id})
+            )
     order = [f"-{key}", "-id"] if key else ["-id"]
     posts = posts.order_by(*order).select_related("status", "author")
     posts = _with_viewer_vote(posts, user).prefetch_related("tags")
@@ -79,15 +90,18 @@ def board_posts(
 
 def post_detail(post_id: int, user: Actor | None) -> Post:
     post = access.post_or_404(user, post_id)
-    if access.is_member(user):
-        post.viewer_voted = Vote.objects.filter(post=post, user_id=user.pk).exists()  # type: ignore[attr-defined, union-attr]
+    uid = access.member_id(user)
+    if uid is not None:
+        post.viewer_voted = Vote.objects.filter(post=post, user_id=uid).exists()  # type: ignore[attr-defined]
     return post
 
 
 def post_comments(post: Post) -> list[Comment]:
     """Pinned first, then oldest first; deleted comments keep their place."""
     return list(
-        Comment.objects.filter(post=post).select_related("author").order_by("-is_pinned", "created_at", "id")
+        Comment.objects.filter(post=post)
+        .select_related("author")
+        .order_by("-is_pinned", "created_at", "id")
     )
 
 
@@ -100,7 +114,9 @@ def post_status_history(post: Post) -> list[StatusChange]:
 
 
 def post_voters(post: Post, *, limit: int = 200) -> list[Vote]:
-    return list(Vote.objects.filter(post=post).select_related("user").order_by("-created_at")[:limit])
+    return list(
+        Vote.objects.filter(post=post).select_related("user").order_by("-created_at")[:limit]
+    )
 
 
 def roadmap(user: Actor | None, *, per_column: int = 50) -> list[tuple[Status, list[Post]]]:
@@ -137,4 +153,3 @@ def merge_candidates(post: Post, query: str, *, limit: int = 10) -> list[Post]:
         .exclude(pk=post.pk)
         .order_by("-vote_count", "-id")[:limit]
     )
-

@@ -44,13 +44,17 @@ COMMENT_MAX = 10_000
 def _clean_title(title: str) -> str:
     title = " ".join((title or "").split())
     if len(title) < TITLE_MIN:
-        raise ValidationError({"title": f"Give the post a title of at least {TITLE_MIN} characters."})
+        raise ValidationError(
+            {"title": f"Give the post a title of at least {TITLE_MIN} characters."}
+        )
     if len(title) > TITLE_MAX:
         raise ValidationError({"title": f"Keep the title under {TITLE_MAX} characters."})
     return title
 
 
-def _clean_body(body: str, *, field: str = "body", limit: int = BODY_MAX, required: bool = False) -> str:
+def _clean_body(
+    body: str, *, field: str = "body", limit: int = BODY_MAX, required: bool = False
+) -> str:
     body = (body or "").strip()
     if required and not body:
         raise ValidationError({field: "This cannot be empty."})
@@ -78,7 +82,9 @@ def _event(kind: str, post: Post, actor: User | None, **data: object) -> None:
 # --- Boards, statuses, tags, site -------------------------------------------------
 
 
-def board_create(*, actor: User, name: str, slug: str = "", description: str = "", is_private: bool = False) -> Board:
+def board_create(
+    *, actor: User, name: str, slug: str = "", description: str = "", is_private: bool = False
+) -> Board:
     access.require_admin(actor)
     name = " ".join((name or "").split())
     if not name:
@@ -90,11 +96,17 @@ def board_create(*, actor: User, name: str, slug: str = "", description: str = "
         raise ValidationError({"slug": f"A board at /b/{slug}/ already exists."})
     position = Board.objects.count()
     return Board.objects.create(
-        name=name, slug=slug, description=description.strip(), is_private=is_private, position=position
+        name=name,
+        slug=slug,
+        description=description.strip(),
+        is_private=is_private,
+        position=position,
     )
 
 
-def board_update(*, actor: User, board: Board, name: str, description: str, is_private: bool) -> Board:
+def board_update(
+    *, actor: User, board: Board, name: str, description: str, is_private: bool
+) -> Board:
     access.require_admin(actor)
     name = " ".join((name or "").split())
     if not name:
@@ -111,7 +123,11 @@ def board_delete(*, actor: User, board: Board) -> None:
 
 def _clean_color(color: str) -> str:
     color = (color or "").strip()
-    if len(color) != 7 or not color.startswith("#") or any(c not in "0123456789abcdefABCDEF" for c in color[1:]):
+    if (
+        len(color) != 7
+        or not color.startswith("#")
+        or any(c not in "0123456789abcdefABCDEF" for c in color[1:])
+    ):
         raise ValidationError({"color": "Use a colour like #2563eb."})
     return color.lower()
 
@@ -156,7 +172,9 @@ def status_delete(*, actor: User, status: Status) -> None:
     if status.is_default:
         raise ValidationError({"status": "The default status cannot be deleted."})
     if status.posts.exists():
-        raise ValidationError({"status": f"Move the {status.posts.count()} posts in {status.name!r} first."})
+        raise ValidationError(
+            {"status": f"Move the {status.posts.count()} posts in {status.name!r} first."}
+        )
     status.delete()
 
 
@@ -292,7 +310,9 @@ def post_delete(*, post: Post, actor: User) -> None:
 
 
 @transaction.atomic
-def post_set_status(*, post: Post, actor: User, status: Status, note: str = "") -> StatusChange | None:
+def post_set_status(
+    *, post: Post, actor: User, status: Status, note: str = ""
+) -> StatusChange | None:
     access.require_moderator(actor)
     note = _clean_body(note, field="note", limit=COMMENT_MAX)
     locked = Post.objects.select_for_update().get(pk=post.pk)
@@ -303,8 +323,15 @@ def post_set_status(*, post: Post, actor: User, status: Status, note: str = "") 
     )
     Post.objects.filter(pk=post.pk).update(status=status, updated_at=timezone.now())
     post.status = status
-    _event("post.status_changed", post, actor, status=status.name, status_id=status.pk, note=note,
-           change_id=change.pk)
+    _event(
+        "post.status_changed",
+        post,
+        actor,
+        status=status.name,
+        status_id=status.pk,
+        note=note,
+        change_id=change.pk,
+    )
     return change
 
 
@@ -337,7 +364,9 @@ def vote_toggle(*, post: Post, user: User) -> VoteResult:
     if not access.can_view_post(user, post):
         raise PermissionDenied("You cannot vote on this post.")
     if post.merged_into_id is not None:
-        raise ValidationError({"post": "This post was merged; vote on the post it was merged into."})
+        raise ValidationError(
+            {"post": "This post was merged; vote on the post it was merged into."}
+        )
     locked = Post.objects.select_for_update().only("id", "vote_count", "created_at").get(pk=post.pk)
     deleted, _ = Vote.objects.filter(post=locked, user=user).delete()
     if deleted:
@@ -410,7 +439,9 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
 
 
 def _pin(comment: Comment) -> None:
-    Comment.objects.filter(post_id=comment.post_id, is_pinned=True).exclude(pk=comment.pk).update(is_pinned=False)
+    Comment.objects.filter(post_id=comment.post_id, is_pinned=True).exclude(pk=comment.pk).update(
+        is_pinned=False
+    )
     comment.is_pinned = True
     comment.save(update_fields=["is_pinned"])
 
@@ -425,7 +456,12 @@ def comment_set_pinned(*, comment: Comment, actor: User, pinned: bool) -> Commen
     else:
         comment.is_pinned = False
         comment.save(update_fields=["is_pinned"])
-    _event("comment.pinned" if pinned else "comment.unpinned", comment.post, actor, comment_id=comment.pk)
+    _event(
+        "comment.pinned" if pinned else "comment.unpinned",
+        comment.post,
+        actor,
+        comment_id=comment.pk,
+    )
     return comment
 
 
@@ -444,11 +480,15 @@ def post_merge(*, source: Post, target: Post, actor: User) -> Post:
     if source.pk == target.pk:
         raise ValidationError({"target": "A post cannot be merged into itself."})
     if target.merged_into_id is not None:
-        raise ValidationError({"target": "That post was itself merged; pick the post it went into."})
+        raise ValidationError(
+            {"target": "That post was itself merged; pick the post it went into."}
+        )
     if source.merged_into_id is not None:
         raise ValidationError({"source": "This post is already merged."})
     if source.merged_posts.exists():
-        raise ValidationError({"source": "Other posts were merged into this one; undo those merges first."})
+        raise ValidationError(
+            {"source": "Other posts were merged into this one; undo those merges first."}
+        )
     Post.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk").exists()
     already = Vote.objects.filter(post=target).values_list("user_id", flat=True)
     moved = [

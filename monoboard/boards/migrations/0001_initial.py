@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,170 +15,359 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Board',
+            name="Board",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('is_private', models.BooleanField(default=False, help_text='Members-only: hidden from visitors who are not signed in.')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "is_private",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Members-only: hidden from visitors who are not signed in.",
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='SiteSettings',
+            name="SiteSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('site_name', models.CharField(default='monoboard', max_length=80)),
-                ('tagline', models.CharField(blank=True, default='Tell us what to build next.', max_length=200)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("site_name", models.CharField(default="monoboard", max_length=80)),
+                (
+                    "tagline",
+                    models.CharField(
+                        blank=True, default="Tell us what to build next.", max_length=200
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'site settings',
+                "verbose_name_plural": "site settings",
             },
         ),
         migrations.CreateModel(
-            name='Status',
+            name="Status",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True)),
-                ('slug', models.SlugField(max_length=40, unique=True)),
-                ('color', models.CharField(default='#6b7280', max_length=7)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('on_roadmap', models.BooleanField(default=False)),
-                ('is_closed', models.BooleanField(default=False)),
-                ('is_default', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40, unique=True)),
+                ("slug", models.SlugField(max_length=40, unique=True)),
+                ("color", models.CharField(default="#6b7280", max_length=7)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("on_roadmap", models.BooleanField(default=False)),
+                ("is_closed", models.BooleanField(default=False)),
+                ("is_default", models.BooleanField(default=False)),
             ],
             options={
-                'verbose_name_plural': 'statuses',
-                'ordering': ['position', 'id'],
+                "verbose_name_plural": "statuses",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True)),
-                ('slug', models.SlugField(max_length=40, unique=True)),
-                ('color', models.CharField(default='#2563eb', max_length=7)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40, unique=True)),
+                ("slug", models.SlugField(max_length=40, unique=True)),
+                ("color", models.CharField(default="#2563eb", max_length=7)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Post',
+            name="Post",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=160)),
-                ('slug', models.SlugField(max_length=80)),
-                ('body', models.TextField(blank=True)),
-                ('body_html', models.TextField(blank=True)),
-                ('vote_count', models.IntegerField(default=0)),
-                ('comment_count', models.IntegerField(default=0)),
-                ('hot_score', models.FloatField(default=0.0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('hidden_at', models.DateTimeField(blank=True, null=True)),
-                ('merged_at', models.DateTimeField(blank=True, null=True)),
-                ('is_listed', models.BooleanField(default=True)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='posts', to=settings.AUTH_USER_MODEL)),
-                ('board', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='posts', to='boards.board')),
-                ('merged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged_posts', to='boards.post')),
-                ('status', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='posts', to='boards.status')),
-                ('tags', models.ManyToManyField(blank=True, related_name='posts', to='boards.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=160)),
+                ("slug", models.SlugField(max_length=80)),
+                ("body", models.TextField(blank=True)),
+                ("body_html", models.TextField(blank=True)),
+                ("vote_count", models.IntegerField(default=0)),
+                ("comment_count", models.IntegerField(default=0)),
+                ("hot_score", models.FloatField(default=0.0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("hidden_at", models.DateTimeField(blank=True, null=True)),
+                ("merged_at", models.DateTimeField(blank=True, null=True)),
+                ("is_listed", models.BooleanField(default=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="posts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "board",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="posts",
+                        to="boards.board",
+                    ),
+                ),
+                (
+                    "merged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="merged_posts",
+                        to="boards.post",
+                    ),
+                ),
+                (
+                    "status",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="posts",
+                        to="boards.status",
+                    ),
+                ),
+                ("tags", models.ManyToManyField(blank=True, related_name="posts", to="boards.tag")),
             ],
         ),
         migrations.CreateModel(
-            name='Vote',
+            name="Vote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('origin_post', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='boards.post')),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='boards.post')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "origin_post",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="boards.post",
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="boards.post",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField()),
-                ('body_html', models.TextField()),
-                ('is_official', models.BooleanField(default=False)),
-                ('is_pinned', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('edited_at', models.DateTimeField(blank=True, null=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='comments', to=settings.AUTH_USER_MODEL)),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='boards.post')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("body_html", models.TextField()),
+                ("is_official", models.BooleanField(default=False)),
+                ("is_pinned", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("edited_at", models.DateTimeField(blank=True, null=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="comments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="boards.post",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['post', 'created_at'], name='comment_post_time')],
+                "indexes": [models.Index(fields=["post", "created_at"], name="comment_post_time")],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('changed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('from_status', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='boards.status')),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='boards.post')),
-                ('to_status', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='boards.status')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="boards.status",
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="boards.post",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="boards.status",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['post', 'created_at'], name='statuschange_post_time')],
+                "indexes": [
+                    models.Index(fields=["post", "created_at"], name="statuschange_post_time")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_listed', True)), fields=['board', '-hot_score', '-id'], name='post_board_trending'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_listed", True)),
+                fields=["board", "-hot_score", "-id"],
+                name="post_board_trending",
+            ),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_listed', True)), fields=['board', '-vote_count', '-id'], name='post_board_top'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_listed", True)),
+                fields=["board", "-vote_count", "-id"],
+                name="post_board_top",
+            ),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_listed', True)), fields=['board', '-id'], name='post_board_new'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_listed", True)),
+                fields=["board", "-id"],
+                name="post_board_new",
+            ),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_listed', True)), fields=['board', 'status', '-hot_score', '-id'], name='post_status_trending'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_listed", True)),
+                fields=["board", "status", "-hot_score", "-id"],
+                name="post_status_trending",
+            ),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_listed', True)), fields=['board', 'status', '-vote_count', '-id'], name='post_status_top'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_listed", True)),
+                fields=["board", "status", "-vote_count", "-id"],
+                name="post_status_top",
+            ),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_listed', True)), fields=['board', 'status', '-id'], name='post_status_new'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_listed", True)),
+                fields=["board", "status", "-id"],
+                name="post_status_new",
+            ),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(condition=models.Q(('is_listed', True)), fields=['status', '-vote_count', '-id'], name='post_roadmap'),
+            model_name="post",
+            index=models.Index(
+                condition=models.Q(("is_listed", True)),
+                fields=["status", "-vote_count", "-id"],
+                name="post_roadmap",
+            ),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(fields=['author', '-id'], name='post_author'),
+            model_name="post",
+            index=models.Index(fields=["author", "-id"], name="post_author"),
         ),
         migrations.AddIndex(
-            model_name='vote',
-            index=models.Index(fields=['post', '-created_at'], name='vote_post_recent'),
+            model_name="vote",
+            index=models.Index(fields=["post", "-created_at"], name="vote_post_recent"),
         ),
         migrations.AddIndex(
-            model_name='vote',
-            index=models.Index(fields=['origin_post'], name='vote_origin'),
+            model_name="vote",
+            index=models.Index(fields=["origin_post"], name="vote_origin"),
         ),
         migrations.AddConstraint(
-            model_name='vote',
-            constraint=models.UniqueConstraint(fields=('user', 'post'), name='vote_once_per_user'),
+            model_name="vote",
+            constraint=models.UniqueConstraint(fields=("user", "post"), name="vote_once_per_user"),
         ),
     ]

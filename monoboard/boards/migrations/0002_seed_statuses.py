@@ -21,8 +21,12 @@ def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         Status.objects.get_or_create(
             slug=slug,
             defaults={
-                "name": name, "color": color, "position": position,
-                "on_roadmap": roadmap, "is_closed": closed, "is_default": default,
+                "name": name,
+                "color": color,
+                "position": position,
+                "on_roadmap": roadmap,
+                "is_closed": closed,
+                "is_default": default,
             },
         )
     SiteSettings.objects.get_or_create(pk=1)

@@ -1,0 +1,72 @@
+"""Shared fixtures: a persona for each role, and boards to act on."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from monoboard.accounts.models import Role, User
+from monoboard.boards.models import Board
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(email: str, role: str = Role.MEMBER, name: str = "") -> User:
+    return User.objects.create_user(email=email, password=PASSWORD, role=role, name=name)
+
+
+@pytest.fixture
+def admin(db: None) -> User:
+    return make_user("ada@example.com", Role.ADMIN, "Ada Admin")
+
+
+@pytest.fixture
+def moderator(db: None, admin: User) -> User:
+    return make_user("mo@example.com", Role.MODERATOR, "Mo Moderator")
+
+
+@pytest.fixture
+def member(db: None, admin: User) -> User:
+    return make_user("mem@example.com", Role.MEMBER, "Mel Member")
+
+
+@pytest.fixture
+def other_member(db: None, admin: User) -> User:
+    return make_user("oscar@example.com", Role.MEMBER, "Oscar Other")
+
+
+@pytest.fixture
+def outsider_client(db: None, admin: User) -> Client:
+    """A visitor who is not signed in (an admin exists, so no first-run redirect)."""
+    return Client()
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def admin_client(admin: User) -> Client:
+    return client_for(admin)
+
+
+@pytest.fixture
+def moderator_client(moderator: User) -> Client:
+    return client_for(moderator)
+
+
+@pytest.fixture
+def member_client(member: User) -> Client:
+    return client_for(member)
+
+
+@pytest.fixture
+def public_board(db: None) -> Board:
+    return Board.objects.create(name="Feature requests", slug="features", description="Ideas")
+
+
+@pytest.fixture
+def private_board(db: None) -> Board:
+    return Board.objects.create(name="Internal", slug="internal", is_private=True)
