@@ -118,19 +118,27 @@ if env_bool("BEHIND_PROXY", False):
 
 # --- Email ----------------------------------------------------------------
 EMAIL_MODE = env_choice("EMAIL_MODE", "file", ("file", "console", "smtp"))
-EMAIL_BACKEND = {
-    "file": "django.core.mail.backends.filebased.EmailBackend",
-    "console": "django.core.mail.backends.console.EmailBackend",
-    "smtp": "django.core.mail.backends.smtp.EmailBackend",
-}[EMAIL_MODE]
-EMAIL_FILE_PATH = str(DATA_DIR / "mail")
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+_EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+_MAILER_BY_MODE: dict[str, dict[str, Any]] = {
+    "file": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
+    },
+    "console": {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
+    "smtp": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env_str("EMAIL_HOST", "localhost"),
+            "port": _EMAIL_PORT,
+            "username": env_str("EMAIL_HOST_USER") or None,
+            "password": env_str("EMAIL_HOST_PASSWORD") or None,
+            "use_tls": env_bool("EMAIL_USE_TLS", _EMAIL_PORT == 587),
+            "use_ssl": env_bool("EMAIL_USE_SSL", _EMAIL_PORT == 465),
+            "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
+        },
+    },
+}
+MAILERS = {"default": _MAILER_BY_MODE[EMAIL_MODE]}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "monoboard <noreply@localhost>")
 
 # --- Cache ----------------------------------------------------------------
