@@ -8,6 +8,7 @@ prepared statements and session state.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +39,9 @@ def sqlite_database(path: Path, *, busy_timeout_s: int) -> dict[str, Any]:
             "timeout": busy_timeout_s,
             "init_command": SQLITE_PRAGMAS,
         },
-        "TEST": {"NAME": str(path.with_name("test_" + path.name))},
+        # A file, not :memory:, so tests can use several threads and
+        # processes; named per process so parallel test runs never meet.
+        "TEST": {"NAME": str(path.with_name(f"test_{os.getpid()}_{path.name}"))},
     }
 
 
