@@ -1,0 +1,1 @@
+"""Test tooling: throwaway database servers and the pytest fixtures around them."""

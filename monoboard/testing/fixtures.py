@@ -1,0 +1,61 @@
+"""Pytest fixtures for throwaway PostgreSQL and PgBouncer servers.
+
+Import the ones a test module needs (``from monoboard.testing.fixtures import
+pg_server``). Tests using them are skipped, with the reason, on a machine
+where the servers are not installed (``scripts/pg-install`` installs them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from monoboard.testing.servers import (
+    PgBouncerServer,
+    PostgresServer,
+    pgbouncer_server,
+    postgres_server,
+    servers_available,
+)
+
+needs_servers = pytest.mark.skipif(
+    not servers_available(), reason="PostgreSQL/PgBouncer not installed (scripts/pg-install)"
+)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL for the session (max_connections=100)."""
+    if not servers_available():
+        pytest.skip("PostgreSQL/PgBouncer not installed (scripts/pg-install)")
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_server: PostgresServer) -> Iterator[PgBouncerServer]:
+    """A transaction-mode PgBouncer in front of ``pg_server``."""
+    with pgbouncer_server(pg_server) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture
+def pg_empty_database(pg_server: PostgresServer) -> Iterator[str]:
+    """A fresh empty database on ``pg_server``, as a URL; dropped afterwards."""
+    name = f"scratch_{next(_counter)}"
+    pg_server.psql(f'CREATE DATABASE "{name}" OWNER "{pg_server.user}"')
+    try:
+        yield pg_server.url(name)
+    finally:
+        pg_server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _numbers() -> Iterator[int]:
+    number = 0
+    while True:
+        number += 1
+        yield number
+
+
+_counter = _numbers()
