@@ -42,10 +42,13 @@ INSTALLED_APPS = [
     "monoboard.accounts",
     "monoboard.boards",
     "monoboard.ops",
+    "django_tasks_db",
+    "monoboard.jobs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "monoboard.ops.metrics.middleware.MetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,6 +104,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600, minimum=60)
 SIGNUP_OPEN = env_bool("SIGNUP_OPEN", True)
+# Sign-in throttle (accounts): refuse an email or client address after this
+# many failures within the window (seconds). Counts live in CACHES["default"],
+# so they are shared between instances only with a shared cache.
+SIGNIN_MAX_FAILURES = env_int("SIGNIN_MAX_FAILURES", 10, minimum=1)
+SIGNIN_FAILURE_WINDOW = env_int("SIGNIN_FAILURE_WINDOW", 15 * 60, minimum=1)
 
 # --- Sessions and security --------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -173,9 +181,36 @@ SERVE_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 #: argv lists; "{python}", "{host}" and "{port}" are filled in.
 SERVE_PROCESSES: dict[str, list[str]] = {}
 
+# --- Background jobs (monoboard/jobs, docs/jobs.md) -------------------------
+# django.tasks on the database backend; `manage.py runworker` runs them.
+TASKS: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": [],  # empty: any queue name is accepted
+    },
+}
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5, minimum=1)
+JOBS_RETRY_BASE_DELAY_S = env_float("JOBS_RETRY_BASE_DELAY_S", 10.0, minimum=0.0)
+JOBS_RETRY_MAX_DELAY_S = env_float("JOBS_RETRY_MAX_DELAY_S", 3600.0, minimum=0.0)
+JOBS_CONCURRENCY = env_int("JOBS_CONCURRENCY", 1, minimum=1)
+JOBS_POLL_INTERVAL_S = env_float("JOBS_POLL_INTERVAL_S", 1.0, minimum=0.01)
+JOBS_HEARTBEAT_S = env_float("JOBS_HEARTBEAT_S", 5.0, minimum=0.1)
+#: A running task whose worker has not beaten for this long is put back.
+JOBS_LEASE_S = env_float("JOBS_LEASE_S", 60.0, minimum=0.5)
+#: After SIGTERM, how long a worker waits for tasks in hand before releasing them.
+JOBS_SHUTDOWN_GRACE_S = env_float("JOBS_SHUTDOWN_GRACE_S", 10.0, minimum=0.0)
+JOBS_KEEP_FINISHED_DAYS = env_int("JOBS_KEEP_FINISHED_DAYS", 7, minimum=1)
+
 # --- Product knobs ----------------------------------------------------------
 POSTS_PER_PAGE = env_int("POSTS_PER_PAGE", 20, minimum=1)
+
+# --- Metrics (monoboard/ops/metrics) -------------------------------------------
 SLOW_QUERY_MS = env_float("SLOW_QUERY_MS", 100.0, minimum=0.0)
+SLOW_QUERY_LOG = env_bool("SLOW_QUERY_LOG", True)
+#: Fold requests into per-minute rows kept in the database for 30 days.
+METRICS_ROLLUPS = env_bool("METRICS_ROLLUPS", True)
+#: Who may read /metrics: "local" (loopback and private addresses), "all", or "off".
+METRICS_ACCESS = env_choice("METRICS_ACCESS", "local", ("local", "all", "off"))
 
 LOGGING = {
     "version": 1,
