@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "monoboard.accounts",
     "monoboard.boards",
     "monoboard.ops",
+    "monoboard.realtime",
     "django_tasks_db",
     "monoboard.jobs",
 ]
@@ -83,6 +84,15 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 DATABASES: dict[str, dict[str, Any]] = {"default": database_from_env(DATABASE_URL, DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Database: stage 2 (PostgreSQL, pooling) -----------------------------------
+# A direct PostgreSQL URL (not through PgBouncer) for LISTEN/NOTIFY and other
+# session state; monoboard.lib.database.direct_conninfo() builds connections.
+DATABASE_DIRECT_URL = env_str("DATABASE_DIRECT_URL") or DATABASE_URL
+# Processes outside the web server that each hold database connections, for
+# the connection budget check (docs/scaling.md): LISTEN sessions and workers.
+DB_LISTENER_CONNECTIONS = env_int("DB_LISTENER_CONNECTIONS", 1, minimum=0)
+DB_WORKER_CONNECTIONS = env_int("DB_WORKER_CONNECTIONS", 1, minimum=0)
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -180,6 +190,29 @@ SERVE_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 #: Extra processes `manage.py serve` supervises beside the web server, as
 #: argv lists; "{python}", "{host}" and "{port}" are filled in.
 SERVE_PROCESSES: dict[str, list[str]] = {}
+
+# --- Real-time updates (monoboard/realtime, docs/realtime.md) -----------------
+# Server-Sent Events from an event log. "db-poll" works everywhere; "pg-notify"
+# (PostgreSQL LISTEN/NOTIFY) falls back to db-poll on other databases.
+REALTIME_BACKEND = env_choice("REALTIME_BACKEND", "db-poll", ("db-poll", "pg-notify"))
+REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 0.25, minimum=0.05)
+REALTIME_HEARTBEAT = env_float("REALTIME_HEARTBEAT", 15.0, minimum=1.0)
+REALTIME_RETRY_MS = env_int("REALTIME_RETRY_MS", 3000, minimum=100)
+REALTIME_RETENTION_HOURS = env_int("REALTIME_RETENTION_HOURS", 24, minimum=1)
+REALTIME_PRUNE_EVERY = env_int("REALTIME_PRUNE_EVERY", 1000, minimum=1)
+REALTIME_REPLAY_LIMIT = env_int("REALTIME_REPLAY_LIMIT", 500, minimum=1)
+# Where pages open the stream; empty means "this host, EVENTS_PORT".
+REALTIME_EVENTS_URL = env_str("REALTIME_EVENTS_URL")
+# The events process's port under `manage.py serve`; 0 means the web port + 1.
+EVENTS_PORT = env_int("EVENTS_PORT", 0, minimum=0)
+REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS")
+if env_bool("REALTIME_SERVE", True):
+    SERVE_PROCESSES["events"] = [
+        "{python}", "-m", "granian", "--interface", "asgi",
+        "--host", "{host}", "--port", "{events_port}",
+        "--workers", str(env_int("EVENTS_WORKERS", 1, minimum=1)),
+        "--log-level", "warning", "monoboard.asgi:application",
+    ]  # fmt: skip
 
 # --- Background jobs (monoboard/jobs, docs/jobs.md) -------------------------
 # django.tasks on the database backend; `manage.py runworker` runs them.

@@ -3,7 +3,9 @@
 Stage 1 (no URL) is a SQLite file in WAL mode. Stage 2 is PostgreSQL, either
 with psycopg's in-process pool (``DB_POOL=psycopg``) or behind PgBouncer in
 transaction mode (``DB_POOL=pgbouncer``), which rules out server-side cursors,
-prepared statements and session state.
+prepared statements and session state. ``LISTEN`` and anything else that
+needs a session of its own goes on a direct connection
+(``DATABASE_DIRECT_URL``, see :func:`direct_conninfo`).
 """
 
 from __future__ import annotations
@@ -83,3 +85,33 @@ def database_from_env(url: str, data_dir: Path) -> dict[str, Any]:
         ("DATABASE_URL", f"scheme {scheme!r} is not supported; use sqlite:/// or postgres://")
     )
     return sqlite_database(data_dir / "monoboard.sqlite3", busy_timeout_s=busy_timeout_s)
+
+
+def pool_mode(database: dict[str, Any]) -> str:
+    """How connections to ``database`` are pooled: sqlite, psycopg, pgbouncer or none."""
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return "sqlite"
+    if database.get("OPTIONS", {}).get("pool"):
+        return "psycopg"
+    if database.get("DISABLE_SERVER_SIDE_CURSORS"):
+        return "pgbouncer"
+    return "none"
+
+
+def direct_conninfo(direct_url: str, *, database: dict[str, Any]) -> dict[str, Any]:
+    """psycopg ``connect()`` arguments for a direct (unpooled) session.
+
+    For ``LISTEN`` and other session state, which PgBouncer in transaction
+    mode cannot carry. Host, port and credentials come from
+    ``DATABASE_DIRECT_URL``; the database name comes from the live Django
+    settings (``database``), so under tests it is the test database.
+    """
+    parsed = dj_database_url.parse(direct_url)
+    return {
+        "host": parsed.get("HOST") or database.get("HOST") or None,
+        "port": parsed.get("PORT") or database.get("PORT") or None,
+        "user": parsed.get("USER") or database.get("USER") or None,
+        "password": parsed.get("PASSWORD") or database.get("PASSWORD") or None,
+        "dbname": database["NAME"],
+        "autocommit": True,
+    }
