@@ -5,5 +5,7 @@ urlpatterns = [
     path("", include("monoboard.ops.urls")),
     path("accounts/", include("monoboard.accounts.urls")),
     path("django-admin/", admin.site.urls),
+    path("events/", include("monoboard.realtime.urls")),
+    path("settings/", include("monoboard.boards.settings_urls")),
     path("", include("monoboard.boards.urls")),
 ]

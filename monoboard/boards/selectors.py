@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from monoboard.boards import access
 from monoboard.boards.models import Board, Comment, Post, Status, StatusChange, Tag, Vote
@@ -153,3 +153,48 @@ def merge_candidates(post: Post, query: str, *, limit: int = 10) -> list[Post]:
         .exclude(pk=post.pk)
         .order_by("-vote_count", "-id")[:limit]
     )
+
+
+# --- Site settings pages ------------------------------------------------------------
+
+
+def settings_overview() -> dict[str, int]:
+    """Headline counts for the admins' settings overview."""
+    from django.contrib.auth import get_user_model
+
+    return {
+        "boards": Board.objects.count(),
+        "posts": Post.objects.count(),
+        "votes": Vote.objects.count(),
+        "comments": Comment.objects.count(),
+        "users": get_user_model().objects.count(),
+        "statuses": Status.objects.count(),
+        "tags": Tag.objects.count(),
+    }
+
+
+def settings_boards() -> list[Board]:
+    """Every board, private ones included, each with ``post_count``."""
+    return list(Board.objects.annotate(post_count=Count("posts")).order_by("position", "name"))
+
+
+def settings_statuses() -> list[Status]:
+    """Statuses in their display order, each with ``post_count``."""
+    return list(Status.objects.annotate(post_count=Count("posts")).order_by("position", "id"))
+
+
+def settings_tags() -> list[Tag]:
+    """Tags by name, each with ``post_count``."""
+    return list(Tag.objects.annotate(post_count=Count("posts")).order_by("name"))
+
+
+def board_for_settings(board_id: int) -> Board | None:
+    return Board.objects.annotate(post_count=Count("posts")).filter(pk=board_id).first()
+
+
+def status_for_settings(status_id: int) -> Status | None:
+    return Status.objects.annotate(post_count=Count("posts")).filter(pk=status_id).first()
+
+
+def tag_for_settings(tag_id: int) -> Tag | None:
+    return Tag.objects.annotate(post_count=Count("posts")).filter(pk=tag_id).first()
