@@ -1,0 +1,307 @@
+"""Every write to user accounts goes through here.
+
+Each function checks that the actor may act, validates (raising
+``ValidationError`` keyed by field name), writes inside one transaction and
+emits domain events delivered after commit. Views and management commands call
+these; none of them writes ``User`` rows directly.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from monoboard.accounts import selectors, throttle
+from monoboard.accounts.models import Role, User
+from monoboard.boards import access
+from monoboard.boards.effects import DomainEvent, emit
+
+logger = logging.getLogger(__name__)
+
+NAME_MAX = 80
+EMAIL_MAX = 254
+BAD_CREDENTIALS = "That email and password do not match an active account."
+LAST_ADMIN = "This is the last active admin; make someone else an admin first."
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins for this email or address; try again later."""
+
+
+# --- validation helpers ---------------------------------------------------
+
+
+def normalise_email(email: str, *, field: str = "email") -> str:
+    email = (email or "").strip().lower()
+    if not email:
+        raise ValidationError({field: "Enter an email address."})
+    if len(email) > EMAIL_MAX:
+        raise ValidationError({field: f"Keep the email address under {EMAIL_MAX} characters."})
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({field: "Enter a valid email address."}) from None
+    return email
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if len(name) > NAME_MAX:
+        raise ValidationError({"name": f"Keep the name under {NAME_MAX} characters."})
+    return name
+
+
+def _check_password(password: str, user: User, *, field: str = "password") -> None:
+    if not password:
+        raise ValidationError({field: "Choose a password."})
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+
+
+def _ensure_email_free(email: str, *, exclude_id: int | None = None) -> None:
+    taken = User.objects.filter(email__iexact=email)
+    if exclude_id is not None:
+        taken = taken.exclude(pk=exclude_id)
+    if taken.exists():
+        raise ValidationError({"email": "An account with this email address already exists."})
+
+
+def _user_event(kind: str, user: User, actor: User | None, **data: object) -> None:
+    """Events carry ids only, never addresses, so any subscriber may see them."""
+    emit(
+        DomainEvent(
+            kind=kind,
+            actor_id=actor.pk if actor is not None else None,
+            data={"user_id": user.pk, **data},
+        )
+    )
+
+
+def _is_last_active_admin(user: User) -> bool:
+    if not (user.is_active and user.role == Role.ADMIN):
+        return False
+    admins = list(
+        User.objects.select_for_update()
+        .filter(role=Role.ADMIN, is_active=True)
+        .values_list("pk", flat=True)
+    )
+    return admins == [user.pk]
+
+
+def _create(*, email: str, password: str, name: str, role: str, actor: User | None) -> User:
+    email = normalise_email(email)
+    user = User(email=email, name=_clean_name(name), role=role, is_superuser=role == Role.ADMIN)
+    _check_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            _ensure_email_free(email)
+            user.save()
+            _user_event("user.created", user, actor or user, role=role)
+    except IntegrityError:  # a concurrent sign-up with the same address won the race
+        raise ValidationError(
+            {"email": "An account with this email address already exists."}
+        ) from None
+    return user
+
+
+# --- sign-up, sign-in, first admin ---------------------------------------------
+
+
+def user_signup(*, email: str, password: str, name: str = "") -> User:
+    if not settings.SIGNUP_OPEN:
+        raise PermissionDenied("Sign-up is closed on this board; ask an admin to invite you.")
+    return _create(email=email, password=password, name=name, role=Role.MEMBER, actor=None)
+
+
+def user_signin(*, request: HttpRequest | None, email: str, password: str, ip: str) -> User:
+    """Check credentials under the failure throttle; the caller logs the user in.
+
+    Raises :class:`SignInThrottled` while the email or the address is locked
+    out, and a generic ``ValidationError`` for any other refusal (unknown
+    email, wrong password, deactivated account) so nothing about accounts leaks.
+    """
+    email = (email or "").strip().lower()
+    if throttle.is_locked(email=email, ip=ip):
+        raise SignInThrottled(
+            "Too many failed sign-in attempts. Wait a few minutes, or reset your password."
+        )
+    user = authenticate(request, email=email, password=password or "")
+    if not isinstance(user, User) or not user.is_active:
+        throttle.record_failure(email=email, ip=ip)
+        raise ValidationError(BAD_CREDENTIALS)
+    throttle.clear(email=email)
+    return user
+
+
+def first_admin_create(*, email: str, password: str, name: str = "") -> User:
+    """Create the first admin; refused once any active admin exists."""
+    with transaction.atomic():
+        if selectors.active_admin_exists():
+            raise PermissionDenied("This board already has an admin.")
+        return _create(email=email, password=password, name=name, role=Role.ADMIN, actor=None)
+
+
+def admin_create_or_promote(
+    *, email: str, password: str | None, name: str | None = None
+) -> tuple[User, bool]:
+    """Operator path (``manage.py createadmin``): returns (user, created)."""
+    email = normalise_email(email)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email__iexact=email).first()
+        if user is None:
+            if not password:
+                raise ValidationError({"password": "A new admin needs a password."})
+            created = _create(
+                email=email, password=password, name=name or "", role=Role.ADMIN, actor=None
+            )
+            return created, True
+        if name is not None:
+            user.name = _clean_name(name)
+        if password:
+            _check_password(password, user)
+            user.set_password(password)
+        user.role = Role.ADMIN
+        user.is_superuser = True
+        user.is_active = True
+        user.save()
+        _user_event("user.role_changed", user, None, role=Role.ADMIN)
+    return user, False
+
+
+# --- profile ------------------------------------------------------------------
+
+
+def _require_self_or_admin(actor: User, user: User) -> None:
+    if actor.pk != user.pk:
+        access.require_admin(actor)
+
+
+def user_update_profile(*, actor: User, user: User, name: str, email: str) -> User:
+    _require_self_or_admin(actor, user)
+    name = _clean_name(name)
+    email = normalise_email(email)
+    with transaction.atomic():
+        _ensure_email_free(email, exclude_id=user.pk)
+        user.name = name
+        user.email = email
+        user.save(update_fields=["name", "email"])
+        _user_event("user.profile_updated", user, actor)
+    return user
+
+
+def user_change_password(
+    *, actor: User, user: User, current_password: str, new_password: str
+) -> None:
+    if actor.pk != user.pk:
+        raise PermissionDenied("Only the account's owner may change its password.")
+    if not user.check_password(current_password or ""):
+        raise ValidationError({"current_password": "That is not your current password."})
+    _check_password(new_password, user, field="new_password1")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        _user_event("user.password_changed", user, actor)
+
+
+# --- roles and deactivation ---------------------------------------------------
+
+
+def user_set_role(*, actor: User, user: User, role: str) -> User:
+    access.require_admin(actor)
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose admin, moderator or member."})
+    with transaction.atomic():
+        if role != Role.ADMIN and _is_last_active_admin(user):
+            raise ValidationError({"role": LAST_ADMIN})
+        user.role = role
+        user.is_superuser = role == Role.ADMIN
+        user.save(update_fields=["role", "is_superuser"])
+        _user_event("user.role_changed", user, actor, role=role)
+    return user
+
+
+def user_deactivate(*, actor: User, user: User) -> User:
+    """Admins deactivate anyone, people themselves; sessions end with it."""
+    _require_self_or_admin(actor, user)
+    with transaction.atomic():
+        if _is_last_active_admin(user):
+            raise ValidationError({"role": LAST_ADMIN})
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        _user_event("user.deactivated", user, actor)
+    return user
+
+
+def user_reactivate(*, actor: User, user: User) -> User:
+    access.require_admin(actor)
+    with transaction.atomic():
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        _user_event("user.reactivated", user, actor)
+    return user
+
+
+# --- password reset -----------------------------------------------------------
+
+
+def password_reset_link(user: User) -> str:
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("accounts:reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+    return f"{settings.SITE_URL}{path}"
+
+
+def password_reset_request(*, email: str) -> None:
+    """Mail a reset link if the address belongs to an active account.
+
+    Answers the same way (returns None) whether or not it does, and a mail
+    failure is logged rather than raised, so callers cannot tell them apart.
+    """
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        return
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        return
+    context = {
+        "user": user,
+        "link": password_reset_link(user),
+        "site_url": settings.SITE_URL,
+        "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+    }
+    subject = render_to_string("accounts/email/password_reset_subject.txt", context)
+    body = render_to_string("accounts/email/password_reset.txt", context)
+    try:
+        EmailMessage(" ".join(subject.split()), body, to=[user.email]).send()
+    except Exception:  # the page must not reveal that this address exists
+        logger.exception("could not send the password-reset mail for user %s", user.pk)
+
+
+def password_reset_confirm(*, uidb64: str, token: str, password: str) -> User:
+    user = selectors.user_from_reset_link(uidb64, token)
+    if user is None:
+        raise ValidationError({"token": "This reset link is invalid or has expired."})
+    _check_password(password, user, field="new_password1")
+    with transaction.atomic():
+        # A new hash invalidates the token, so each link works once.
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        _user_event("user.password_reset", user, user)
+    throttle.clear(email=user.email)
+    return user
