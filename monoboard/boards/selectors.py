@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
 from monoboard.boards import access
 from monoboard.boards.models import Board, Comment, Post, Status, StatusChange, Tag, Vote
@@ -198,3 +199,24 @@ def status_for_settings(status_id: int) -> Status | None:
 
 def tag_for_settings(tag_id: int) -> Tag | None:
     return Tag.objects.annotate(post_count=Count("posts")).filter(pk=tag_id).first()
+
+
+def boards_with_post_counts(user: Actor | None) -> list[Board]:
+    """Visible boards, each with ``post_total`` (listed posts), in one query."""
+    return list(
+        access.visible_boards(user).annotate(
+            post_total=Count("posts", filter=Q(posts__is_listed=True))
+        )
+    )
+
+
+def comment_on_post(post: Post, comment_id: int) -> Comment:
+    """A comment of ``post``; 404 when it belongs elsewhere."""
+    comment = Comment.objects.select_related("post").filter(pk=comment_id, post=post).first()
+    if comment is None:
+        raise Http404("No such comment")
+    return comment
+
+
+def post_tags(post: Post) -> list[Tag]:
+    return list(post.tags.all())

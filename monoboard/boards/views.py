@@ -1,18 +1,472 @@
+"""Public board pages, post pages and the moderator actions on them.
+
+Views only translate HTTP: reads go through selectors, writes through
+services, and who-may-see-what through access (404 for what is hidden).
+"""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
-from monoboard.boards import selectors
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from monoboard.boards import access, selectors, services
+from monoboard.boards.forms import CommentForm, MergeForm, PostEditForm, PostForm, StatusForm
+from monoboard.boards.models import Board, Post, Status
+from monoboard.lib.cursor import BadCursor
+
+if TYPE_CHECKING:
+    from monoboard.accounts.models import User
 
 
+# --- helpers ----------------------------------------------------------------------
+
+
+def post_url(post: Post) -> str:
+    return reverse(
+        "boards:post",
+        kwargs={"board_slug": post.board.slug, "post_id": post.pk, "post_slug": post.slug},
+    )
+
+
+def _signin_url(next_url: str) -> str:
+    return f"{reverse('accounts:signin')}?{urlencode({'next': next_url})}"
+
+
+def _member(request: HttpRequest) -> User | None:
+    """The signed-in user, or None for visitors."""
+    if access.is_member(request.user):
+        return request.user  # type: ignore[return-value]
+    return None
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(str(m) for m in exc.messages)
+
+
+def _load_post(request: HttpRequest, board_slug: str, post_id: int) -> Post:
+    post = access.post_or_404(request.user, post_id)
+    if post.board.slug != board_slug:
+        raise Http404("No such post")
+    return post
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(fallback)
+
+
+# --- home, roadmap, settings placeholder ------------------------------------------
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "boards/home.html", {"boards": selectors.boards_overview(request.user)})
+    boards = selectors.boards_with_post_counts(request.user)
+    return render(request, "boards/home.html", {"boards": boards})
 
 
+@require_GET
 def roadmap(request: HttpRequest) -> HttpResponse:
     return render(request, "boards/roadmap.html", {"columns": selectors.roadmap(request.user)})
 
 
+@require_GET
 def settings_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "boards/home.html", {"boards": []})
+    """The old name for the settings pages, which now live under ``settings:``."""
+    return redirect("settings:home")
+
+
+# --- board ------------------------------------------------------------------------
+
+
+def _board_filters(
+    request: HttpRequest, statuses: list[Status], tags: list[Any]
+) -> tuple[selectors.PostFilter, dict[str, str]]:
+    """Read filters from the query string; unknown values are ignored."""
+    params: dict[str, str] = {}
+    sort = request.GET.get("sort", "trending")
+    if sort not in selectors.SORTS:
+        sort = "trending"
+    if sort != "trending":
+        params["sort"] = sort
+    status = next((s for s in statuses if s.slug == request.GET.get("status")), None)
+    if status is not None:
+        params["status"] = status.slug
+    tag = next((t for t in tags if t.slug == request.GET.get("tag")), None)
+    if tag is not None:
+        params["tag"] = tag.slug
+    signed_in = access.is_member(request.user)
+    mine = signed_in and request.GET.get("mine") == "1"
+    voted = signed_in and request.GET.get("voted") == "1"
+    if mine:
+        params["mine"] = "1"
+    if voted:
+        params["voted"] = "1"
+    filters = selectors.PostFilter(
+        sort=sort,  # type: ignore[arg-type]
+        status=status,
+        tag=tag,
+        mine=mine,
+        voted=voted,
+    )
+    return filters, params
+
+
+@require_http_methods(["GET", "POST"])
+def board(request: HttpRequest, board_slug: str) -> HttpResponse:
+    the_board = access.board_or_404(request.user, board_slug)
+    form = PostForm()
+    if request.method == "POST":
+        user = _member(request)
+        if user is None:
+            return redirect(_signin_url(request.path))
+        form = PostForm(request.POST)
+        if form.is_valid():
+            try:
+                post = services.post_create(
+                    board=the_board,
+                    author=user,
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                messages.success(request, "Thanks! Your post is live.")
+                post.board = the_board
+                return redirect(post_url(post))
+    return _render_board(request, the_board, form, status=400 if form.errors else 200)
+
+
+def _render_board(
+    request: HttpRequest, the_board: Board, form: PostForm, status: int
+) -> HttpResponse:
+    statuses = selectors.all_statuses()
+    tags = selectors.all_tags()
+    filters, params = _board_filters(request, statuses, tags)
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = selectors.board_posts(the_board, request.user, filters, cursor=cursor)
+    except BadCursor as exc:
+        messages.warning(request, str(exc))
+        cursor = None
+        page = selectors.board_posts(the_board, request.user, filters)
+    base = {k: v for k, v in params.items() if k != "sort"}
+    next_query = urlencode({**params, "cursor": page.next_cursor}) if page.next_cursor else ""
+    context = {
+        "board": the_board,
+        "page": page,
+        "filters": filters,
+        "params": params,
+        "statuses": statuses,
+        "tags": tags,
+        "form": form,
+        "is_later_page": bool(cursor),
+        "first_query": urlencode(params),
+        "next_query": next_query,
+        "sort_links": [
+            (s, urlencode({**base, **({"sort": s} if s != "trending" else {})}))
+            for s in selectors.SORTS
+        ],
+    }
+    return render(request, "boards/board.html", context, status=status)
+
+
+# --- post page --------------------------------------------------------------------
+
+
+@require_GET
+def post_short(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    return redirect(post_url(post), permanent=True)
+
+
+@require_GET
+def post_detail(
+    request: HttpRequest, board_slug: str, post_id: int, post_slug: str
+) -> HttpResponse:
+    post = selectors.post_detail(post_id, request.user)
+    if post.board.slug != board_slug:
+        raise Http404("No such post")
+    if post.slug != post_slug:
+        return redirect(post_url(post), permanent=True)
+    return _render_post(request, post, CommentForm())
+
+
+def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) -> HttpResponse:
+    user = request.user
+    is_mod = access.is_moderator(user)
+    merge_query = (request.GET.get("merge_q") or "").strip()
+    context: dict[str, Any] = {
+        "post": post,
+        "board": post.board,
+        "tags": selectors.post_tags(post),
+        "comments": selectors.post_comments(post),
+        "history": selectors.post_status_history(post),
+        "comment_form": comment_form,
+        "is_moderator": is_mod,
+        "can_edit": access.can_edit_post(user, post),
+        "viewer_id": access.member_id(user),
+        "post_url": post_url(post),
+        "merge_query": merge_query,
+    }
+    if is_mod:
+        context["statuses"] = selectors.all_statuses()
+        context["voters"] = selectors.post_voters(post)
+        context["merged_from"] = list(post.merged_posts.all())
+        if merge_query and post.merged_into_id is None:
+            context["merge_candidates"] = selectors.merge_candidates(post, merge_query)
+    return render(request, "boards/post_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def post_edit(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    if not access.can_edit_post(request.user, post):
+        raise PermissionDenied("Only the author or a moderator may edit this post.")
+    is_mod = access.is_moderator(request.user)
+    tag_choices = [(str(t.pk), t.name) for t in selectors.all_tags()]
+    if request.method == "POST":
+        form = PostEditForm(request.POST)
+        form.fields["tags"].choices = tag_choices  # type: ignore[attr-defined]
+        if form.is_valid():
+            try:
+                services.post_update(
+                    post=post,
+                    actor=request.user,  # type: ignore[arg-type]
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
+                    tag_ids=[int(t) for t in form.cleaned_data["tags"]] if is_mod else None,
+                )
+            except ValidationError as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                messages.success(request, "Post updated.")
+                return redirect(post_url(post))
+    else:
+        form = PostEditForm(
+            initial={
+                "title": post.title,
+                "body": post.body,
+                "tags": [str(t.pk) for t in selectors.post_tags(post)],
+            }
+        )
+        form.fields["tags"].choices = tag_choices  # type: ignore[attr-defined]
+    context = {"post": post, "board": post.board, "form": form, "is_moderator": is_mod}
+    return render(request, "boards/post_edit.html", context, status=400 if form.errors else 200)
+
+
+# --- votes ------------------------------------------------------------------------
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_POST
+def vote(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    user = _member(request)
+    if user is None:
+        signin = _signin_url(post_url(post))
+        if _wants_json(request):
+            return JsonResponse({"error": "Sign in to vote.", "signin_url": signin}, status=401)
+        return redirect(signin)
+    try:
+        result = services.vote_toggle(post=post, user=user)
+    except ValidationError as exc:
+        if _wants_json(request):
+            return JsonResponse({"error": _error_text(exc)}, status=400)
+        messages.error(request, _error_text(exc))
+        return _back(request, post_url(post))
+    if _wants_json(request):
+        return JsonResponse({"voted": result.voted, "vote_count": result.vote_count})
+    return _back(request, post_url(post))
+
+
+# --- comments ---------------------------------------------------------------------
+
+
+@require_POST
+def comment_create(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    user = _member(request)
+    if user is None:
+        return redirect(_signin_url(post_url(post)))
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            comment = services.comment_create(
+                post=post,
+                author=user,
+                body=form.cleaned_data["body"],
+                official=form.cleaned_data["official"],
+            )
+        except ValidationError as exc:
+            form.add_error("body", _error_text(exc))
+        else:
+            messages.success(
+                request, "Official response posted." if comment.is_official else "Comment added."
+            )
+            return redirect(f"{post_url(post)}#comment-{comment.pk}")
+    response = _render_post(request, post, form)
+    response.status_code = 400
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def comment_edit(
+    request: HttpRequest, board_slug: str, post_id: int, comment_id: int
+) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    comment = selectors.comment_on_post(post, comment_id)
+    if comment.deleted_at is not None or not access.can_edit_comment(request.user, comment):
+        raise PermissionDenied("Only the author or a moderator may edit this comment.")
+    form = CommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.comment_update(
+                comment=comment,
+                actor=request.user,  # type: ignore[arg-type]
+                body=form.cleaned_data["body"],
+            )
+        except ValidationError as exc:
+            form.add_error("body", _error_text(exc))
+        else:
+            messages.success(request, "Comment updated.")
+            return redirect(f"{post_url(post)}#comment-{comment.pk}")
+    context = {"post": post, "board": post.board, "comment": comment, "form": form}
+    return render(request, "boards/comment_edit.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def comment_delete(
+    request: HttpRequest, board_slug: str, post_id: int, comment_id: int
+) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    comment = selectors.comment_on_post(post, comment_id)
+    services.comment_delete(comment=comment, actor=request.user)  # type: ignore[arg-type]
+    messages.success(request, "Comment deleted.")
+    return redirect(post_url(post))
+
+
+@require_POST
+def comment_pin(
+    request: HttpRequest, board_slug: str, post_id: int, comment_id: int
+) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    comment = selectors.comment_on_post(post, comment_id)
+    pinned = request.POST.get("pinned") == "1"
+    try:
+        services.comment_set_pinned(
+            comment=comment,
+            actor=request.user,  # type: ignore[arg-type]
+            pinned=pinned,
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "Response pinned." if pinned else "Response unpinned.")
+    return redirect(post_url(post))
+
+
+# --- moderator tools --------------------------------------------------------------
+
+
+@require_POST
+def post_status(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    access.require_moderator(request.user)
+    form = StatusForm(request.POST)
+    status = None
+    if form.is_valid():
+        status = next(
+            (s for s in selectors.all_statuses() if s.pk == form.cleaned_data["status"]), None
+        )
+    if status is None:
+        messages.error(request, "Pick one of the statuses.")
+        return redirect(post_url(post))
+    try:
+        change = services.post_set_status(
+            post=post,
+            actor=request.user,  # type: ignore[arg-type]
+            status=status,
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request, f"Status set to {status.name}." if change else "Status unchanged."
+        )
+    return redirect(post_url(post))
+
+
+@require_POST
+def post_hide(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    hidden = request.POST.get("hidden") == "1"
+    services.post_set_hidden(post=post, actor=request.user, hidden=hidden)  # type: ignore[arg-type]
+    messages.success(
+        request, "Post hidden from everyone but moderators." if hidden else "Post visible again."
+    )
+    return redirect(post_url(post))
+
+
+@require_http_methods(["GET", "POST"])
+def post_delete(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    access.require_moderator(request.user)
+    if request.method == "POST":
+        try:
+            services.post_delete(post=post, actor=request.user)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect(post_url(post))
+        messages.success(request, f"Deleted “{post.title}”.")
+        return redirect("boards:board", board_slug=board_slug)
+    return render(request, "boards/post_delete.html", {"post": post, "board": post.board})
+
+
+@require_POST
+def post_merge(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    access.require_moderator(request.user)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick the post to merge into.")
+        return redirect(post_url(post))
+    target = access.post_or_404(request.user, form.cleaned_data["target"])
+    if target.board_id != post.board_id:
+        messages.error(request, "Posts can only be merged within one board.")
+        return redirect(post_url(post))
+    try:
+        services.post_merge(source=post, target=target, actor=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(post_url(post))
+    messages.success(request, f"Merged into “{target.title}”; its voters now count there.")
+    return redirect(post_url(post))
+
+
+@require_POST
+def post_unmerge(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    try:
+        services.post_unmerge(source=post, actor=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "Merge undone; the votes it added were removed.")
+    return redirect(post_url(post))

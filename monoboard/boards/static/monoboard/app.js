@@ -1,0 +1,53 @@
+/* monoboard: small progressive enhancements. Every page works without it. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Votes: send the form with fetch and update the button from the JSON reply.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.classList.contains("vote-form")) return;
+    if (!window.fetch) return;
+    event.preventDefault();
+    var button = form.querySelector("[data-testid=vote-button]");
+    var count = form.querySelector("[data-testid=vote-count]");
+    if (!button || button.classList.contains("is-busy")) return;
+    button.classList.add("is-busy");
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        return response.json().then(function (data) { return { status: response.status, data: data }; });
+      })
+      .then(function (reply) {
+        if (reply.status === 401 && reply.data.signin_url) {
+          window.location.href = reply.data.signin_url;
+          return;
+        }
+        if (reply.status !== 200) {
+          window.alert(reply.data.error || "Your vote could not be saved. Please try again.");
+          return;
+        }
+        button.classList.toggle("is-voted", reply.data.voted);
+        button.setAttribute("aria-pressed", reply.data.voted ? "true" : "false");
+        count.textContent = String(reply.data.vote_count);
+      })
+      .catch(function () { form.submit(); })
+      .finally(function () { button.classList.remove("is-busy"); });
+  });
+
+  // Buttons with data-confirm ask before their form is sent.
+  document.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target.closest("[data-confirm]") : null;
+    if (target && !window.confirm(target.getAttribute("data-confirm"))) event.preventDefault();
+  });
+
+  // Filters apply as soon as they change.
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el instanceof Element && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
+  });
+})();
