@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -9,6 +11,24 @@ from monoboard.accounts.models import Role, User
 from monoboard.boards.models import Board
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _no_background_metric_writes(settings: Any) -> None:
+    """Metric rollups and the slow-query log write rows after a request; they
+    would blur query-count assertions. Tests of those features switch them on."""
+    settings.METRICS_ROLLUPS = False
+    settings.SLOW_QUERY_LOG = False
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings: Any) -> None:
+    """Production serves fingerprinted files from collectstatic's manifest;
+    tests render pages from the app folders without running it."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def make_user(email: str, role: str = Role.MEMBER, name: str = "") -> User:
