@@ -7,5 +7,8 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("events/", include("monoboard.realtime.urls")),
     path("settings/", include("monoboard.boards.settings_urls")),
+    path("jobs/", include("monoboard.jobs.urls")),
+    path("notifications/", include("monoboard.notifications.urls")),
+    path("search/", include("monoboard.search.urls")),
     path("", include("monoboard.boards.urls")),
 ]

@@ -1,0 +1,40 @@
+"""``manage.py runworker``: run background jobs until SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from monoboard.jobs.worker import Worker, WorkerConfig
+
+
+class Command(BaseCommand):
+    help = "Run background jobs: task threads, heartbeat, recovery and recurring schedules."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--queues", default="*", help="comma-separated queue names, or * for all (default)"
+        )
+        parser.add_argument("--concurrency", type=int, help="task threads (JOBS_CONCURRENCY)")
+        parser.add_argument("--interval", type=float, help="seconds between polls when idle")
+        parser.add_argument("--batch", action="store_true", help="exit once the queue is empty")
+        parser.add_argument(
+            "--no-schedules", action="store_true", help="do not enqueue recurring tasks"
+        )
+        parser.add_argument("--worker-id", help="unique id (default: host-pid-random)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["verbosity"] >= 1:
+            logging.getLogger("monoboard.jobs").setLevel(
+                logging.DEBUG if options["verbosity"] > 1 else logging.INFO
+            )
+        config = WorkerConfig.from_settings(
+            queues=[q.strip() for q in options["queues"].split(",") if q.strip()] or ["*"],
+            concurrency=options["concurrency"],
+            poll_interval_s=options["interval"],
+            batch=options["batch"] or None,
+            run_schedules=False if options["no_schedules"] else None,
+        )
+        Worker(config, worker_id=options["worker_id"]).run()
