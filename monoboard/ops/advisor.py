@@ -1,0 +1,433 @@
+"""The scale advisor: from measured figures to the one next step.
+
+:func:`measure` reads the rollups and samples the product keeps about itself
+into a :class:`Figures`; :func:`advise` is a pure function from figures and the
+current configuration to :class:`Advice`, so every rule is tested with
+synthetic histories. Thresholds follow the scaling roadmap the product
+implements: p95 read latency over 100 ms, any route over 500 ms, CPU or memory
+sustained over 75/80 %, connections over 80 % of the limit, SQLite writers
+queueing, jobs waiting, a cold cache, lagging replicas.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from monoboard.ops.models import LATENCY_BUCKETS_MS, RequestRollup, SystemSample
+
+STAGES = {
+    1: "single box (SQLite)",
+    2: "own database (PostgreSQL + pooling)",
+    3: "horizontal (several instances behind a load balancer)",
+    4: "cache and read replicas",
+    5: "elastic (autoscaling)",
+    6: "partitioned",
+    7: "resilient (automatic failover)",
+}
+
+READ_P95_LIMIT_MS = 100.0
+ROUTE_P95_LIMIT_MS = 500.0
+CPU_LIMIT = 75.0
+MEMORY_LIMIT = 80.0
+CONNECTIONS_LIMIT = 0.8
+LOCK_WAIT_LIMIT_MS = 50.0
+LOCK_WAIT_SHARE_LIMIT = 0.05
+JOB_AGE_LIMIT_S = 60.0
+CACHE_HIT_LIMIT = 0.8
+REPLICA_LAG_LIMIT_MS = 1000.0
+MIN_REQUESTS = 50  # fewer requests than this say nothing about latency
+
+
+@dataclass(frozen=True)
+class RouteFigure:
+    route: str
+    method: str
+    count: int
+    p95_ms: float
+
+
+@dataclass
+class Figures:
+    """What was measured over the window the advice is about."""
+
+    window: timedelta = timedelta(hours=1)
+    requests: int = 0
+    read_requests: int = 0
+    read_p95_ms: float | None = None
+    write_requests: int = 0
+    routes: list[RouteFigure] = field(default_factory=list)
+    db_ms_per_read: float | None = None
+    lock_waits: int = 0
+    lock_wait_avg_ms: float | None = None
+    cpu_percent: float | None = None  # median of the window's samples
+    memory_percent: float | None = None
+    db_connections: int | None = None
+    db_max_connections: int | None = None
+    jobs_oldest_age_s: float | None = None
+    cache_hit_ratio: float | None = None
+    replica_lag_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Threshold:
+    name: str
+    value: float | None
+    limit: float
+    unit: str
+    crossed: bool
+    note: str = ""
+
+    def shown_value(self) -> str:
+        if self.value is None:
+            return "not measured"
+        return f"{self.value:,.1f}{self.unit}" if self.unit != "%" else f"{self.value:.0f}%"
+
+
+@dataclass(frozen=True)
+class Step:
+    stage: int
+    title: str
+    why: str
+    cost: str
+    doc: str
+
+
+@dataclass
+class Advice:
+    stage: int
+    stage_name: str
+    thresholds: list[Threshold]
+    next_step: Step | None
+    not_needed: list[str]
+
+    @property
+    def crossed(self) -> list[Threshold]:
+        return [t for t in self.thresholds if t.crossed]
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """The parts of the configuration that decide the stage."""
+
+    database_vendor: str
+    pooled: bool = False
+    behind_proxy: bool = False
+    cache_shared: bool = False
+    replicas: int = 0
+
+
+def current_configuration() -> Configuration:
+    cache_backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
+    return Configuration(
+        database_vendor=connection.vendor,
+        pooled=bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
+        or str(getattr(settings, "DB_POOL", "")) == "pgbouncer",
+        behind_proxy=bool(getattr(settings, "BEHIND_PROXY", False)),
+        cache_shared="redis" in cache_backend.lower() or "memcached" in cache_backend.lower(),
+        replicas=len([alias for alias in settings.DATABASES if alias.startswith("replica")]),
+    )
+
+
+def detect_stage(config: Configuration) -> int:
+    if config.database_vendor == "sqlite":
+        return 1
+    if config.cache_shared or config.replicas:
+        return 4
+    if config.behind_proxy:
+        return 3
+    return 2
+
+
+def p95_from_buckets(buckets: list[int]) -> float | None:
+    """The upper bound of the bucket holding the 95th percentile."""
+    total = sum(buckets)
+    if total == 0:
+        return None
+    rank = 0.95 * total
+    seen = 0
+    for index, count in enumerate(buckets):
+        seen += count
+        if seen >= rank:
+            return (
+                LATENCY_BUCKETS_MS[index]
+                if index < len(LATENCY_BUCKETS_MS)
+                else LATENCY_BUCKETS_MS[-1] * 2
+            )
+    return None
+
+
+def _add(into: list[int], buckets: list[int]) -> None:
+    for index, count in enumerate(buckets):
+        if index < len(into):
+            into[index] += count
+
+
+def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = None) -> Figures:
+    now = now or timezone.now()
+    since = now - window
+    figures = Figures(window=window)
+    size = len(LATENCY_BUCKETS_MS) + 1
+    read_buckets = [0] * size
+    per_route: dict[tuple[str, str], tuple[int, list[int]]] = {}
+    read_db_ms = 0.0
+    lock_wait_ms = 0.0
+    for row in RequestRollup.objects.filter(minute__gte=since, minute__lt=now).iterator():
+        figures.requests += row.count
+        count, buckets = per_route.get((row.route, row.method), (0, [0] * size))
+        _add(buckets, row.buckets)
+        per_route[(row.route, row.method)] = (count + row.count, buckets)
+        figures.lock_waits += row.lock_waits
+        lock_wait_ms += row.lock_wait_ms_sum
+        if row.method in ("GET", "HEAD"):
+            figures.read_requests += row.count
+            read_db_ms += row.db_ms_sum
+            _add(read_buckets, row.buckets)
+        else:
+            figures.write_requests += row.count
+    figures.read_p95_ms = (
+        p95_from_buckets(read_buckets) if figures.read_requests >= MIN_REQUESTS else None
+    )
+    if figures.read_requests:
+        figures.db_ms_per_read = read_db_ms / figures.read_requests
+    if figures.lock_waits:
+        figures.lock_wait_avg_ms = lock_wait_ms / figures.lock_waits
+    figures.routes = sorted(
+        (
+            RouteFigure(route, method, count, p95_from_buckets(buckets) or 0.0)
+            for (route, method), (count, buckets) in per_route.items()
+            if count >= MIN_REQUESTS
+        ),
+        key=lambda r: r.p95_ms,
+        reverse=True,
+    )
+    samples = list(
+        SystemSample.objects.filter(minute__gte=since, minute__lt=now).order_by("minute")
+    )
+
+    def median(values: list[float | int | None]) -> float | None:
+        present = [float(v) for v in values if v is not None]
+        return statistics.median(present) if present else None
+
+    figures.cpu_percent = median([s.cpu_percent for s in samples])
+    figures.memory_percent = median([s.memory_percent for s in samples])
+    connections = [s for s in samples if s.db_connections is not None and s.db_max_connections]
+    if connections:
+        busiest = max(connections, key=lambda s: s.db_connections or 0)
+        figures.db_connections, figures.db_max_connections = (
+            busiest.db_connections,
+            busiest.db_max_connections,
+        )
+    ages = [s.jobs_oldest_age_s for s in samples if s.jobs_oldest_age_s is not None]
+    figures.jobs_oldest_age_s = max(ages) if ages else None
+    hits = sum(s.cache_hits or 0 for s in samples)
+    misses = sum(s.cache_misses or 0 for s in samples)
+    figures.cache_hit_ratio = hits / (hits + misses) if hits + misses else None
+    lags = [s.replica_lag_ms for s in samples if s.replica_lag_ms is not None]
+    figures.replica_lag_ms = max(lags) if lags else None
+    return figures
+
+
+def thresholds(f: Figures, stage: int) -> list[Threshold]:
+    out = [
+        Threshold(
+            "p95 read latency",
+            f.read_p95_ms,
+            READ_P95_LIMIT_MS,
+            " ms",
+            f.read_p95_ms is not None and f.read_p95_ms > READ_P95_LIMIT_MS,
+        ),
+    ]
+    slowest = f.routes[0] if f.routes else None
+    out.append(
+        Threshold(
+            "p95 of the slowest route",
+            slowest.p95_ms if slowest else None,
+            ROUTE_P95_LIMIT_MS,
+            " ms",
+            slowest is not None and slowest.p95_ms > ROUTE_P95_LIMIT_MS,
+            f"{slowest.method} {slowest.route}" if slowest else "",
+        )
+    )
+    out.append(
+        Threshold(
+            "CPU (median)",
+            f.cpu_percent,
+            CPU_LIMIT,
+            "%",
+            f.cpu_percent is not None and f.cpu_percent > CPU_LIMIT,
+        )
+    )
+    out.append(
+        Threshold(
+            "memory (median)",
+            f.memory_percent,
+            MEMORY_LIMIT,
+            "%",
+            f.memory_percent is not None and f.memory_percent > MEMORY_LIMIT,
+        )
+    )
+    if stage == 1:
+        share = f.lock_waits / f.write_requests if f.write_requests else None
+        crossed = f.lock_wait_avg_ms is not None and (
+            f.lock_wait_avg_ms > LOCK_WAIT_LIMIT_MS or (share or 0) > LOCK_WAIT_SHARE_LIMIT
+        )
+        out.append(
+            Threshold(
+                "SQLite write-lock wait (mean of waits)",
+                f.lock_wait_avg_ms,
+                LOCK_WAIT_LIMIT_MS,
+                " ms",
+                crossed,
+                f"{f.lock_waits} of {f.write_requests} writes queued" if f.write_requests else "",
+            )
+        )
+    else:
+        used = (
+            100.0 * f.db_connections / f.db_max_connections
+            if f.db_connections is not None and f.db_max_connections
+            else None
+        )
+        out.append(
+            Threshold(
+                "database connections in use",
+                used,
+                CONNECTIONS_LIMIT * 100,
+                "%",
+                used is not None and used > CONNECTIONS_LIMIT * 100,
+            )
+        )
+    out.append(
+        Threshold(
+            "oldest waiting job",
+            f.jobs_oldest_age_s,
+            JOB_AGE_LIMIT_S,
+            " s",
+            f.jobs_oldest_age_s is not None and f.jobs_oldest_age_s > JOB_AGE_LIMIT_S,
+        )
+    )
+    if stage >= 4:
+        ratio = f.cache_hit_ratio * 100 if f.cache_hit_ratio is not None else None
+        out.append(
+            Threshold(
+                "cache hit ratio",
+                ratio,
+                CACHE_HIT_LIMIT * 100,
+                "%",
+                ratio is not None and ratio < CACHE_HIT_LIMIT * 100,
+            )
+        )
+        out.append(
+            Threshold(
+                "replica lag",
+                f.replica_lag_ms,
+                REPLICA_LAG_LIMIT_MS,
+                " ms",
+                f.replica_lag_ms is not None and f.replica_lag_ms > REPLICA_LAG_LIMIT_MS,
+            )
+        )
+    return out
+
+
+def _crossed(ts: list[Threshold], *prefixes: str) -> list[Threshold]:
+    return [t for t in ts if t.crossed and t.name.startswith(prefixes)]
+
+
+def next_step(stage: int, ts: list[Threshold], f: Figures) -> Step | None:
+    if stage == 1:
+        reasons = _crossed(ts, "SQLite", "p95", "CPU", "oldest")
+        if reasons:
+            return Step(
+                2,
+                "Move the database to PostgreSQL with connection pooling",
+                _because(reasons),
+                "one more server to run, back up and upgrade (PostgreSQL; PgBouncer when "
+                "connections grow); the product code does not change",
+                "docs/scaling.md#stage-1-to-stage-2",
+            )
+        return None
+    if stage == 2:
+        if _crossed(ts, "database connections"):
+            return Step(
+                2,
+                "Put PgBouncer (transaction mode) in front of PostgreSQL",
+                _because(_crossed(ts, "database connections")),
+                "one small process; set DB_POOL=pgbouncer",
+                "docs/scaling.md#pooling",
+            )
+        reasons = _crossed(ts, "CPU", "p95", "memory")
+        if reasons:
+            return Step(
+                3,
+                "Run several app instances behind nginx",
+                _because(reasons),
+                "a load balancer and a second app box to operate; shared SECRET_KEY",
+                "docs/scaling.md#stage-3",
+            )
+        return None
+    if stage == 3:
+        reasons = _crossed(ts, "p95", "CPU")
+        if reasons:
+            return Step(
+                4,
+                "Add Redis cache-aside and a read replica",
+                _because(reasons),
+                "Redis and a streaming replica to operate; invalidation on every write",
+                "docs/scaling.md#stage-4",
+            )
+        return None
+    reasons = _crossed(ts, "CPU", "p95", "replica", "cache")
+    if reasons:
+        return Step(
+            stage + 1,
+            f"Take the next rung: {STAGES.get(stage + 1, 'beyond the ladder')}",
+            _because(reasons),
+            "see the guide",
+            "docs/scaling.md",
+        )
+    return None
+
+
+def _because(reasons: list[Threshold]) -> str:
+    return "; ".join(f"{t.name} is {t.shown_value()} (limit {t.limit:g}{t.unit})" for t in reasons)
+
+
+def not_needed(stage: int, f: Figures, step: Step | None) -> list[str]:
+    notes = []
+    p95 = f"{f.read_p95_ms:.0f} ms" if f.read_p95_ms is not None else "not yet measured"
+    if stage < 2 and (step is None or step.stage != 2):
+        notes.append(
+            f"You do not need PostgreSQL yet: {f.lock_waits} writes waited for SQLite's write "
+            f"lock in the last {_hours(f.window)}, and p95 read latency is {p95}."
+        )
+    if stage < 3 and (step is None or step.stage != 3):
+        cpu = f"{f.cpu_percent:.0f}%" if f.cpu_percent is not None else "not yet measured"
+        notes.append(
+            f"You do not need more app instances yet: median CPU is {cpu} (limit {CPU_LIMIT:.0f}%)."
+        )
+    if stage < 4 and (step is None or step.stage != 4):
+        gain = (
+            f"{f.db_ms_per_read:.1f} ms" if f.db_ms_per_read is not None else "an unmeasured amount"
+        )
+        notes.append(
+            f"You do not need Redis yet: p95 read latency is {p95}; a perfect cache hit ratio "
+            f"would gain at most {gain} of database time per read."
+        )
+    return notes
+
+
+def _hours(window: timedelta) -> str:
+    hours = window.total_seconds() / 3600
+    return "hour" if hours == 1 else f"{hours:g} hours"
+
+
+def advise(figures: Figures, config: Configuration) -> Advice:
+    stage = detect_stage(config)
+    ts = thresholds(figures, stage)
+    step = next_step(stage, ts, figures)
+    return Advice(stage, STAGES[stage], ts, step, not_needed(stage, figures, step))

@@ -1,0 +1,1 @@
+"""Request, database and process metrics: Prometheus exposition plus rollups."""

@@ -1,0 +1,82 @@
+"""Measure every request: Prometheus instruments, per-minute rollups, slow queries."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from monoboard.ops.metrics import instruments, rollup
+from monoboard.ops.metrics.querylog import QueryLog, fingerprint
+from monoboard.ops.models import SlowQuery
+
+logger = logging.getLogger(__name__)
+UNMEASURED_PREFIXES = ("/metrics", "/healthz", "/readyz")
+
+
+def route_of(request: HttpRequest) -> str:
+    match = request.resolver_match
+    if match is None:
+        return "<unmatched>"
+    return "/" + match.route if match.route else match.view_name or "<unnamed>"
+
+
+class MetricsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(UNMEASURED_PREFIXES) or request.path.startswith(
+            settings.STATIC_URL
+        ):
+            return self.get_response(request)
+        queries = QueryLog()
+        started = time.perf_counter()
+        with connection.execute_wrapper(queries):
+            response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        route, method = route_of(request), request.method or "GET"
+        instruments.REQUESTS.labels(route, method, f"{response.status_code // 100}xx").inc()
+        instruments.LATENCY.labels(route, method).observe(elapsed)
+        instruments.DB_QUERIES.labels(route).observe(queries.count)
+        if settings.METRICS_ROLLUPS:
+            finished = rollup.buffer.record(
+                rollup.RequestMeasure(
+                    route=route,
+                    method=method,
+                    duration_ms=elapsed * 1000,
+                    error=response.status_code >= 500,
+                    db_queries=queries.count,
+                    db_ms=queries.total_ms,
+                    lock_waits=queries.lock_waits,
+                    lock_wait_ms=queries.lock_wait_ms,
+                )
+            )
+            if finished is not None:
+                rollup.write_rollups(*finished)
+        if queries.slow and settings.SLOW_QUERY_LOG:
+            self._store_slow(queries, route)
+        return response
+
+    @staticmethod
+    def _store_slow(queries: QueryLog, route: str) -> None:
+        now = timezone.now()
+        try:
+            SlowQuery.objects.bulk_create(
+                SlowQuery(
+                    created_at=now,
+                    fingerprint=fingerprint(s.sql),
+                    sql=s.sql,
+                    duration_ms=s.duration_ms,
+                    route=route[:200],
+                    location=s.location[:300],
+                )
+                for s in queries.slow
+            )
+        except DatabaseError:
+            logger.warning("could not store %d slow queries", len(queries.slow), exc_info=True)

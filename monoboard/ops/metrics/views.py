@@ -1,0 +1,26 @@
+"""/metrics in the Prometheus text format, for the whole box."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from prometheus_client.django import PrometheusDjangoView
+
+
+def _is_local(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private
+
+
+def metrics(request: HttpRequest) -> HttpResponseBase:
+    """Scrapers on the box or the private network only, unless METRICS_ACCESS=all."""
+    mode = settings.METRICS_ACCESS
+    if mode == "off" or (mode == "local" and not _is_local(request.META.get("REMOTE_ADDR", ""))):
+        raise Http404
+    return PrometheusDjangoView.as_view()(request)

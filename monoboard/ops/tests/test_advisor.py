@@ -1,0 +1,186 @@
+"""Every advisor rule, driven by synthetic metric histories."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from monoboard.ops import advisor
+from monoboard.ops.advisor import Configuration, Figures
+from monoboard.ops.models import LATENCY_BUCKETS_MS, RequestRollup, SystemSample
+
+SQLITE = Configuration(database_vendor="sqlite")
+POSTGRES = Configuration(database_vendor="postgresql", pooled=True)
+BEHIND_PROXY = Configuration(database_vendor="postgresql", pooled=True, behind_proxy=True)
+WITH_CACHE = Configuration(
+    database_vendor="postgresql", pooled=True, behind_proxy=True, cache_shared=True
+)
+
+
+def buckets_at(ms: float, count: int) -> list[int]:
+    """All requests in the bucket that holds ``ms``."""
+    out = [0] * (len(LATENCY_BUCKETS_MS) + 1)
+    index = next(
+        (i for i, bound in enumerate(LATENCY_BUCKETS_MS) if ms <= bound), len(LATENCY_BUCKETS_MS)
+    )
+    out[index] = count
+    return out
+
+
+def history(
+    *,
+    read_ms: float,
+    reads: int = 600,
+    writes: int = 60,
+    lock_waits: int = 0,
+    lock_wait_ms: float = 0.0,
+    cpu: float | None = None,
+    minutes: int = 30,
+) -> None:
+    """Store ``minutes`` of rollups (and samples when ``cpu`` is given) ending now."""
+    now = timezone.now().replace(second=0, microsecond=0)
+    for m in range(1, minutes + 1):
+        minute = now - timedelta(minutes=m)
+        RequestRollup.objects.create(
+            minute=minute,
+            route="/b/<slug:slug>/",
+            method="GET",
+            count=reads // minutes,
+            buckets=buckets_at(read_ms, reads // minutes),
+            duration_ms_sum=read_ms * reads / minutes,
+            db_queries=5 * reads // minutes,
+            db_ms_sum=2.0 * reads / minutes,
+        )
+        RequestRollup.objects.create(
+            minute=minute,
+            route="/b/<slug:slug>/p/<int:post_id>/vote/",
+            method="POST",
+            count=writes // minutes,
+            buckets=buckets_at(20, writes // minutes),
+            lock_waits=lock_waits // minutes,
+            lock_wait_ms_sum=lock_wait_ms * (lock_waits // minutes),
+        )
+        if cpu is not None:
+            SystemSample.objects.create(minute=minute, cpu_percent=cpu, memory_percent=40.0)
+
+
+def run_advise(*args: str) -> str:
+    out = StringIO()
+    call_command("advise", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_quiet_single_box_is_told_to_stay_and_what_it_does_not_need() -> None:
+    history(read_ms=20, cpu=15.0)
+    text = run_advise()
+    assert "Stage 1: single box (SQLite)" in text
+    assert "Next step: none" in text
+    assert "You do not need PostgreSQL yet" in text
+    assert "You do not need Redis yet" in text
+    assert "OVER" not in text
+
+
+@pytest.mark.django_db
+def test_sqlite_write_lock_waits_call_for_postgresql() -> None:
+    history(read_ms=20, writes=600, lock_waits=300, lock_wait_ms=120.0, cpu=30.0)
+    text = run_advise()
+    assert "OVER SQLite write-lock wait" in text
+    assert "Next step: Move the database to PostgreSQL" in text
+    assert "docs/scaling.md#stage-1-to-stage-2" in text
+    assert "You do not need PostgreSQL yet" not in text
+
+
+@pytest.mark.django_db
+def test_slow_reads_on_a_single_box_call_for_postgresql() -> None:
+    history(read_ms=240, cpu=50.0)
+    advice = advisor.advise(advisor.measure(), SQLITE)
+    assert [t.name for t in advice.crossed] == ["p95 read latency"]
+    assert advice.next_step is not None and advice.next_step.stage == 2
+
+
+@pytest.mark.django_db
+def test_too_few_requests_say_nothing_about_latency() -> None:
+    history(read_ms=900, reads=30, writes=0)
+    figures = advisor.measure()
+    assert figures.read_p95_ms is None
+    assert advisor.advise(figures, SQLITE).next_step is None
+
+
+@pytest.mark.django_db
+def test_one_slow_route_is_named() -> None:
+    history(read_ms=20)
+    now = timezone.now().replace(second=0, microsecond=0)
+    RequestRollup.objects.create(
+        minute=now - timedelta(minutes=2),
+        route="/search/",
+        method="GET",
+        count=60,
+        buckets=buckets_at(900, 60),
+    )
+    advice = advisor.advise(advisor.measure(), SQLITE)
+    slowest = next(t for t in advice.thresholds if t.name == "p95 of the slowest route")
+    assert slowest.crossed and slowest.note == "GET /search/"
+
+
+def test_sustained_cpu_on_stage_2_calls_for_more_instances() -> None:
+    advice = advisor.advise(Figures(read_p95_ms=60, cpu_percent=88), POSTGRES)
+    assert advice.stage == 2
+    assert advice.next_step is not None and advice.next_step.stage == 3
+    assert "CPU (median) is 88%" in advice.next_step.why
+
+
+def test_connections_near_the_limit_call_for_pgbouncer_first() -> None:
+    figures = Figures(read_p95_ms=60, cpu_percent=90, db_connections=46, db_max_connections=50)
+    advice = advisor.advise(figures, POSTGRES)
+    assert advice.next_step is not None and "PgBouncer" in advice.next_step.title
+
+
+def test_slow_reads_behind_a_balancer_call_for_cache_and_replicas() -> None:
+    advice = advisor.advise(Figures(read_p95_ms=180, cpu_percent=40), BEHIND_PROXY)
+    assert advice.stage == 3
+    assert advice.next_step is not None and advice.next_step.stage == 4
+
+
+def test_cold_cache_and_replica_lag_are_thresholds_from_stage_4() -> None:
+    figures = Figures(read_p95_ms=50, cpu_percent=40, cache_hit_ratio=0.5, replica_lag_ms=2500)
+    advice = advisor.advise(figures, WITH_CACHE)
+    assert advice.stage == 4
+    assert {t.name for t in advice.crossed} == {"cache hit ratio", "replica lag"}
+    stage_one = advisor.advise(figures, SQLITE)
+    assert "cache hit ratio" not in {t.name for t in stage_one.thresholds}
+
+
+def test_a_healthy_stage_2_site_needs_nothing() -> None:
+    advice = advisor.advise(
+        Figures(read_p95_ms=40, cpu_percent=30, db_connections=10, db_max_connections=100), POSTGRES
+    )
+    assert advice.next_step is None
+    assert any("more app instances" in note for note in advice.not_needed)
+
+
+def test_waiting_jobs_are_a_threshold() -> None:
+    advice = advisor.advise(Figures(jobs_oldest_age_s=300), SQLITE)
+    assert "oldest waiting job" in {t.name for t in advice.crossed}
+
+
+def test_p95_comes_from_the_bucket_holding_the_95th_request() -> None:
+    buckets = buckets_at(20, 90)
+    buckets[LATENCY_BUCKETS_MS.index(500)] = 10
+    assert advisor.p95_from_buckets(buckets) == 500
+    assert advisor.p95_from_buckets([0] * 14) is None
+
+
+@pytest.mark.django_db
+def test_advise_speaks_json_and_rejects_a_bad_window() -> None:
+    history(read_ms=20)
+    data = json.loads(run_advise("--json"))
+    assert data["stage"] == 1 and data["next_step"] is None
+    with pytest.raises(CommandError):
+        run_advise("--hours", "0")

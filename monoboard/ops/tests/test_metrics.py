@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from monoboard.boards.models import Board
+from monoboard.ops import sampling
+from monoboard.ops.metrics import rollup
+from monoboard.ops.models import RequestRollup, SlowQuery, SystemSample
+
+
+def test_liveness_needs_no_database(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readiness_reports_database_and_migrations(client: Client) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+
+
+def test_metrics_exposes_request_counts_in_prometheus_format(outsider_client: Client) -> None:
+    outsider_client.get("/")
+    response = outsider_client.get("/metrics")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "# TYPE monoboard_http_requests_total counter" in body
+    assert 'monoboard_http_requests_total{method="GET",route="boards:home",status="2xx"}' in body
+    assert "monoboard_http_request_duration_seconds_bucket" in body
+    assert "monoboard_db_queries_per_request" in body
+
+
+@pytest.mark.django_db
+def test_metrics_is_hidden_from_public_addresses() -> None:
+    assert Client(REMOTE_ADDR="8.8.8.8").get("/metrics").status_code == 404
+    assert Client(REMOTE_ADDR="10.1.2.3").get("/metrics").status_code == 200
+
+
+def test_requests_fold_into_one_rollup_row_per_route_and_minute(
+    outsider_client: Client, settings: Any, public_board: Board
+) -> None:
+    settings.METRICS_ROLLUPS = True
+    rollup.buffer.take_all()  # start from an empty buffer
+    for _ in range(3):
+        outsider_client.get(f"/b/{public_board.slug}/")
+    outsider_client.get("/")
+    finished = rollup.buffer.take_all()
+    assert finished is not None
+    rollup.write_rollups(*finished)
+    rows = {(r.route, r.method): r for r in RequestRollup.objects.all()}
+    board_rows = [r for (route, _), r in rows.items() if "<slug:slug>" in route or "slug" in route]
+    assert sum(r.count for r in board_rows) == 3
+    assert all(sum(r.buckets) == r.count for r in rows.values())
+    assert all(r.db_queries > 0 for r in board_rows)
+
+
+def test_slow_queries_are_logged_with_route_and_code_location(
+    outsider_client: Client, settings: Any, public_board: Board
+) -> None:
+    settings.SLOW_QUERY_LOG = True
+    settings.SLOW_QUERY_MS = 0.0  # every query counts as slow
+    outsider_client.get(f"/b/{public_board.slug}/")
+    logged = list(SlowQuery.objects.all())
+    assert logged
+    assert any(q.location.startswith("monoboard.boards") for q in logged)
+    assert all("%s" in q.sql or "?" not in q.sql for q in logged)  # values never stored
+    out = StringIO()
+    call_command("slowqueries", "--limit", "3", stdout=out)
+    assert "1. " in out.getvalue()
+    assert "SELECT" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_slowqueries_says_so_when_nothing_was_slow() -> None:
+    out = StringIO()
+    call_command("slowqueries", stdout=out)
+    assert "No query was slower" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_system_sample_reads_the_box_and_prune_keeps_thirty_days() -> None:
+    sample = sampling.take_sample()
+    assert sample.cpu_percent is not None and 0 <= sample.cpu_percent <= 100
+    assert sample.memory_percent is not None and 0 < sample.memory_percent < 100
+    old = timezone.now() - timedelta(days=31)
+    SystemSample.objects.create(minute=old)
+    RequestRollup.objects.create(minute=old, route="/x", method="GET", count=1, buckets=[1])
+    SlowQuery.objects.create(created_at=old, fingerprint="f", sql="SELECT 1", duration_ms=500)
+    assert sampling.prune() == 3
+    assert SystemSample.objects.filter(pk=sample.pk).exists()
