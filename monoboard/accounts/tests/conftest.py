@@ -23,3 +23,18 @@ def _plain_static(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def real_hashers() -> None:
+    """Ask for this to hash with the production PASSWORD_HASHERS."""
+
+
+@pytest.fixture(autouse=True)
+def _quick_hashers(request: pytest.FixtureRequest, settings: Any) -> None:
+    if "real_hashers" in request.fixturenames:
+        return
+    settings.PASSWORD_HASHERS = [
+        "monoboard.accounts.tests.hashers.QuickArgon2PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]

@@ -21,7 +21,9 @@ def signed_in_email(client: Client) -> str | None:
     return str(user.email)
 
 
-def test_signup_creates_member_signs_in_and_hashes_with_argon2(outsider_client: Client) -> None:
+def test_signup_creates_member_signs_in_and_hashes_with_argon2(
+    outsider_client: Client, real_hashers: None
+) -> None:
     response = outsider_client.post(
         SIGNUP,
         {"email": " New.Person@Example.COM ", "name": "New Person", "password": GOOD_PASSWORD},
