@@ -1,0 +1,60 @@
+"""``manage.py seed``: add realistic demo data (see monoboard/boards/seeding.py)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from monoboard.boards.seeding import FIDER, Plan, PlanError, Seeder
+
+AMOUNTS = ("users", "boards", "posts", "votes", "comments")
+
+
+class Command(BaseCommand):
+    help = (
+        "Add demo users, boards, posts, votes and comments to this site (adds to what is "
+        "there). Every demo user's password is 'demo password'."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        defaults = Plan()
+        for name in AMOUNTS:
+            parser.add_argument(
+                f"--{name}",
+                type=int,
+                default=None,
+                metavar="N",
+                help=f"how many {name} to add (default {getattr(defaults, name)})",
+            )
+        parser.add_argument(
+            "--seed", type=int, default=None, metavar="S", help="random seed, for repeatable data"
+        )
+        parser.add_argument(
+            "--fider",
+            action="store_true",
+            help="Fider's anchor shape: 500 users, 1 board, 2,000 posts, 20,000 votes, "
+            "5,000 comments (other options override it)",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        plan = FIDER if options["fider"] else Plan()
+        given = {name: options[name] for name in AMOUNTS if options[name] is not None}
+        plan = replace(plan, seed=options["seed"], **given)
+        progress = not options["no_progress"] and options["verbosity"] >= 1 and sys.stderr.isatty()
+        started = time.monotonic()
+        try:
+            seeded = Seeder(plan, progress=progress).run()
+        except PlanError as error:
+            raise CommandError(str(error)) from error
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Added {seeded.users:,} users, {seeded.boards:,} boards, {seeded.posts:,} posts, "
+                f"{seeded.votes:,} votes and {seeded.comments:,} comments in {elapsed:.1f} s."
+            )
+        )

@@ -1,0 +1,103 @@
+"""``manage.py seed``: amounts, exact counters, unique votes, clear refusals."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.core.management import CommandError, call_command
+from django.db.models import Count, F
+
+from monoboard.accounts.models import User
+from monoboard.boards.models import Board, Comment, Post, Status, Vote
+from monoboard.boards.ranking import hot_score
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed", *args, "--no-progress", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_adds_the_requested_rows() -> None:
+    out = seed(
+        "--users", "30", "--boards", "2", "--posts", "60", "--votes", "500",
+        "--comments", "90", "--seed", "7",
+    )  # fmt: skip
+    assert "Added 30 users, 2 boards, 60 posts, 500 votes and 90 comments" in out
+    assert User.objects.count() == 30
+    assert Board.objects.count() == 2
+    assert Post.objects.count() == 60
+    assert Vote.objects.count() == 500
+    assert Comment.objects.count() == 90
+
+
+def test_stored_counters_match_the_rows() -> None:
+    seed("--users", "25", "--posts", "40", "--votes", "400", "--comments", "80", "--seed", "1")
+    posts = Post.objects.annotate(
+        real_votes=Count("votes", distinct=True), real_comments=Count("comments", distinct=True)
+    )
+    assert not posts.exclude(vote_count=F("real_votes")).exists()
+    assert not posts.exclude(comment_count=F("real_comments")).exists()
+    for post in Post.objects.all():
+        assert post.hot_score == hot_score(post.vote_count, post.created_at)
+
+
+def test_votes_are_unique_and_skewed() -> None:
+    seed("--users", "200", "--posts", "50", "--votes", "600", "--seed", "2")
+    pairs = Vote.objects.values("user_id", "post_id").annotate(n=Count("id")).filter(n__gt=1)
+    assert not pairs.exists()
+    counts = sorted(Post.objects.values_list("vote_count", flat=True), reverse=True)
+    assert counts[0] > 3 * (600 / 50)  # a popular post stands out
+    assert counts[25] < 600 / 50  # while most posts get less than the mean
+
+
+def test_every_post_has_a_valid_status_and_plausible_content() -> None:
+    seed("--users", "10", "--posts", "80", "--votes", "0", "--comments", "0", "--seed", "3")
+    statuses = set(Status.objects.values_list("pk", flat=True))
+    assert set(Post.objects.values_list("status_id", flat=True)) <= statuses
+    assert Post.objects.values("status_id").distinct().count() > 1
+    post = Post.objects.first()
+    assert post is not None
+    assert len(post.title) >= 4
+    assert post.body_html.startswith("<p>")
+    assert post.author_id is not None
+
+
+def test_demo_users_share_the_documented_password() -> None:
+    seed("--users", "3", "--posts", "0", "--votes", "0", "--comments", "0")
+    hashes = set(User.objects.values_list("password", flat=True))
+    assert len(hashes) == 1
+    assert check_password("demo password", hashes.pop())
+
+
+def test_seeding_twice_adds_more(admin: User, public_board: Board) -> None:
+    args = ("--users", "5", "--boards", "1", "--posts", "10", "--votes", "20", "--comments", "5")
+    seed(*args, "--seed", "9")
+    seed(*args, "--seed", "9")
+    assert User.objects.count() == 11
+    assert Board.objects.count() == 3
+    assert Post.objects.count() == 20
+    assert Vote.objects.count() == 40
+    assert Board.objects.filter(slug="feature-requests-2").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--users", "-1"), "--users must be zero or more"),
+        (("--posts", "-5"), "--posts must be zero or more"),
+        (("--users", "2", "--posts", "3", "--votes", "7"), "more than the 2 users x 3 new posts"),
+        (("--users", "0", "--posts", "3", "--votes", "0"), "--posts needs authors"),
+        (("--boards", "0", "--posts", "3", "--votes", "0"), "--posts needs a board"),
+        (("--posts", "0", "--votes", "0", "--comments", "4"), "--comments go on the new posts"),
+    ],
+)
+def test_bad_arguments_are_refused_before_writing(args: tuple[str, ...], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        seed(*args)
+    assert not Post.objects.exists()
+    assert not User.objects.exists()
