@@ -1,10 +1,18 @@
-"""Probes for load balancers and orchestrators."""
+"""Probes for load balancers, and the admins' Scale page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from monoboard.boards import access
+from monoboard.ops import advisor, charts
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -25,3 +33,31 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if pending:
         return JsonResponse({"status": "migrating", "pending": len(pending)}, status=503)
     return JsonResponse({"status": "ready"})
+
+
+@login_required
+def scale(request: HttpRequest) -> HttpResponse:
+    """The admins' Scale page: stage, thresholds, next step and charts."""
+    access.require_admin(request.user)
+    figures = advisor.measure()
+    now = timezone.now()
+    periods = [
+        {
+            "title": "Last 24 hours",
+            "series": charts.build_series(
+                end=now, span=timedelta(hours=24), step=timedelta(hours=1)
+            ),
+        },
+        {
+            "title": "Last 30 days",
+            "series": charts.build_series(end=now, span=timedelta(days=30), step=timedelta(days=1)),
+        },
+    ]
+    context = {
+        "advice": advisor.advise(figures, advisor.current_configuration()),
+        "figures": figures,
+        "periods": periods,
+        "width": charts.WIDTH,
+        "height": charts.HEIGHT,
+    }
+    return render(request, "ops/scale.html", context)

@@ -97,3 +97,22 @@ def test_system_sample_reads_the_box_and_prune_keeps_thirty_days() -> None:
     SlowQuery.objects.create(created_at=old, fingerprint="f", sql="SELECT 1", duration_ms=500)
     assert sampling.prune() == 3
     assert SystemSample.objects.filter(pk=sample.pk).exists()
+
+
+def test_scale_page_is_for_admins_and_shows_the_advice(
+    admin_client: Client, member_client: Client, outsider_client: Client
+) -> None:
+    history_minute = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=5)
+    RequestRollup.objects.create(
+        minute=history_minute, route="/", method="GET", count=80, buckets=[80] + [0] * 13
+    )
+    SystemSample.objects.create(minute=history_minute, cpu_percent=12.0, memory_percent=30.0)
+    page = admin_client.get("/ops/scale/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "stage 1: single box (SQLite)" in text
+    assert "No step is due" in text
+    assert "<polyline" in text
+    assert "You do not need PostgreSQL yet" in text
+    assert member_client.get("/ops/scale/").status_code == 403
+    assert outsider_client.get("/ops/scale/").status_code == 302

@@ -1,0 +1,111 @@
+"""Time series for the Scale page, drawn as inline SVG (no script, no library)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monoboard.ops.advisor import p95_from_buckets
+from monoboard.ops.models import LATENCY_BUCKETS_MS, RequestRollup, SystemSample
+
+WIDTH, HEIGHT, PAD = 640, 160, 28
+
+
+@dataclass(frozen=True)
+class Series:
+    title: str
+    unit: str
+    points: list[tuple[datetime, float | None]]
+    limit: float | None = None
+
+    @property
+    def peak(self) -> float:
+        values = [v for _, v in self.points if v is not None]
+        return max([*values, self.limit or 0.0, 1.0])
+
+    @property
+    def latest(self) -> float | None:
+        for _, value in reversed(self.points):
+            if value is not None:
+                return value
+        return None
+
+    def polyline(self) -> str:
+        """SVG points for the measured values (gaps where nothing was measured)."""
+        if not self.points:
+            return ""
+        step = (WIDTH - 2 * PAD) / max(len(self.points) - 1, 1)
+        peak = self.peak
+        return " ".join(
+            f"{PAD + i * step:.1f},{HEIGHT - PAD - (value / peak) * (HEIGHT - 2 * PAD):.1f}"
+            for i, (_, value) in enumerate(self.points)
+            if value is not None
+        )
+
+    def limit_y(self) -> float | None:
+        if self.limit is None:
+            return None
+        return HEIGHT - PAD - (self.limit / self.peak) * (HEIGHT - 2 * PAD)
+
+
+def _slots(end: datetime, span: timedelta, step: timedelta) -> list[datetime]:
+    count = int(span / step)
+    start = end - span
+    return [start + step * i for i in range(count)]
+
+
+def _slot_index(moment: datetime, start: datetime, step: timedelta) -> int:
+    return int((moment - start) / step)
+
+
+def build_series(*, end: datetime, span: timedelta, step: timedelta) -> list[Series]:
+    slots = _slots(end, span, step)
+    start = slots[0]
+    size = len(LATENCY_BUCKETS_MS) + 1
+    read_buckets = [[0] * size for _ in slots]
+    requests = [0] * len(slots)
+    for row in RequestRollup.objects.filter(minute__gte=start, minute__lt=end).only(
+        "minute", "method", "count", "buckets"
+    ):
+        index = _slot_index(row.minute, start, step)
+        if not 0 <= index < len(slots):
+            continue
+        requests[index] += row.count
+        if row.method in ("GET", "HEAD"):
+            for b, count in enumerate(row.buckets[:size]):
+                read_buckets[index][b] += count
+    cpu_sum = [0.0] * len(slots)
+    cpu_n = [0] * len(slots)
+    for minute, cpu in SystemSample.objects.filter(minute__gte=start, minute__lt=end).values_list(
+        "minute", "cpu_percent"
+    ):
+        index = _slot_index(minute, start, step)
+        if cpu is not None and 0 <= index < len(slots):
+            cpu_sum[index] += cpu
+            cpu_n[index] += 1
+    per_minute = step.total_seconds() / 60
+    return [
+        Series(
+            "p95 read latency",
+            "ms",
+            list(zip(slots, [p95_from_buckets(b) for b in read_buckets], strict=True)),
+            100.0,
+        ),
+        Series(
+            "requests per minute",
+            "/min",
+            list(zip(slots, [r / per_minute if r else None for r in requests], strict=True)),
+        ),
+        Series(
+            "CPU",
+            "%",
+            list(
+                zip(
+                    slots,
+                    [s / n if n else None for s, n in zip(cpu_sum, cpu_n, strict=True)],
+                    strict=True,
+                )
+            ),
+            75.0,
+        ),
+    ]
