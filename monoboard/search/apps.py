@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class SearchConfig(AppConfig):
+    name = "monoboard.search"
+    label = "search"
+
+    def ready(self) -> None:
+        from monoboard.search import sync
+
+        sync.connect()

@@ -1,0 +1,149 @@
+"""Stage-2 search: PostgreSQL full-text search and pg_trgm, same interface.
+
+``search_pg_document`` (created by this app's migration, on PostgreSQL only)
+holds one row per listed post with a stored generated ``tsvector`` (title
+weight A, body B, comments C) under a GIN index, and a GIN trigram index on
+the title for similar-title lookups. Queries are parsed by
+``websearch_to_tsquery`` (never raises on user input), ranked by
+``ts_rank_cd`` and highlighted by ``ts_headline``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+
+from monoboard.boards import access
+from monoboard.lib.cursor import decode_cursor, encode_cursor
+from monoboard.search.backends import terms
+from monoboard.search.backends.base import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    SearchResults,
+    SimilarHit,
+    hit_from_row,
+)
+from monoboard.search.backends.documents import load_documents
+from monoboard.search.backends.similarity import rank_similar
+
+if TYPE_CHECKING:
+    from monoboard.boards.access import Actor
+    from monoboard.boards.models import Board, Status
+
+SIMILAR_CANDIDATES = 40
+_HEADLINE = f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
+# The typed words as a web-search query, or-ed with the same words whose last
+# one is a prefix (people search while still typing it).
+_QUERY = (
+    "(websearch_to_tsquery('english', %s)"
+    " || (websearch_to_tsquery('english', %s) && to_tsquery('english', %s)))"
+)
+_SCORE = "(-ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.document, q.query))::float8"
+
+
+class PostgresBackend:
+    vendor = "postgresql"
+
+    def index_post(self, post_id: int) -> None:
+        self.index_posts([post_id])
+
+    def index_posts(self, post_ids: Iterable[int]) -> None:
+        ids = list(post_ids)
+        docs = load_documents(ids)
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("DELETE FROM search_pg_document WHERE post_id = ANY(%s)", [ids])
+            cur.executemany(
+                "INSERT INTO search_pg_document (post_id, title, body, comments)"
+                " VALUES (%s, %s, %s, %s)",
+                [(d.post_id, d.title, d.body, d.comments) for d in docs],
+            )
+
+    def remove_post(self, post_id: int) -> None:
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM search_pg_document WHERE post_id = %s", [post_id])
+
+    def clear(self) -> None:
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM search_pg_document")
+
+    def search(
+        self,
+        query: str,
+        *,
+        viewer: Actor | None,
+        board: Board | None = None,
+        status: Status | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> SearchResults:
+        after = _decode(cursor) if cursor else None
+        words = terms.words(query)
+        if not words:
+            return SearchResults(hits=[], next_cursor=None)
+        boards = access.visible_boards(viewer)
+        if board is not None:
+            boards = boards.filter(pk=board.pk)
+        board_ids = list(boards.values_list("pk", flat=True))
+        if not board_ids:
+            return SearchResults(hits=[], next_cursor=None)
+        text = " ".join(words)
+        where = ["d.document @@ q.query", "p.is_listed", "p.board_id = ANY(%s)"]
+        params: list[Any] = [board_ids]
+        if status is not None:
+            where.append("p.status_id = %s")
+            params.append(status.pk)
+        if after is not None:
+            where.append(f"({_SCORE} > %s OR ({_SCORE} = %s AND p.id > %s))")
+            params += [after[0], after[0], after[1]]
+        sql = (
+            f"WITH q AS (SELECT {_QUERY} AS query)"  # noqa: S608  (only placeholders interpolated)
+            f" SELECT p.id, {_SCORE} AS score,"
+            " ts_headline('english', d.title, q.query, %s),"
+            " ts_headline('english', d.body, q.query, %s),"
+            " ts_headline('english', d.comments, q.query, %s)"
+            " FROM search_pg_document d JOIN boards_post p ON p.id = d.post_id CROSS JOIN q"
+            f" WHERE {' AND '.join(where)} ORDER BY score, p.id LIMIT %s"
+        )
+        head = [
+            text,
+            " ".join(words[:-1]) or words[-1],
+            f"{words[-1]}:*",
+            f"{_HEADLINE}, HighlightAll=true",
+            f"{_HEADLINE}, MaxWords=30, MinWords=12",
+            f"{_HEADLINE}, MaxWords=30, MinWords=12",
+        ]
+        with connection.cursor() as cur:
+            cur.execute(sql, [*head, *params, limit + 1])
+            rows = cur.fetchall()
+        hits = [hit_from_row(row) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = encode_cursor([hits[-1].score, hits[-1].post_id])
+        return SearchResults(hits=hits, next_cursor=next_cursor)
+
+    def similar(
+        self, title: str, *, viewer: Actor | None, board: Board, limit: int = 5
+    ) -> list[SimilarHit]:
+        if not access.can_view_board(viewer, board):
+            return []
+        wanted = terms.title_words(title)
+        if not terms.trigrams(wanted):
+            return []
+        text = " ".join(wanted)
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT p.id, d.title FROM search_pg_document d"
+                " JOIN boards_post p ON p.id = d.post_id"
+                " WHERE %s <%% d.title AND p.board_id = %s AND p.is_listed"
+                " ORDER BY word_similarity(%s, d.title) DESC LIMIT %s",
+                [text, board.pk, text, SIMILAR_CANDIDATES],
+            )
+            candidates = cur.fetchall()
+        return rank_similar(wanted, candidates, limit=limit)
+
+
+def _decode(cursor: str) -> tuple[float, int]:
+    last_score, last_id = decode_cursor(cursor, length=2)
+    return float(last_score), int(last_id)

@@ -1,0 +1,186 @@
+"""Stage-1 search: SQLite FTS5, in the same database file as everything else.
+
+Two FTS5 tables (created by this app's migration, on SQLite only):
+
+``search_post_fts``
+    title, body and comments of each listed post (rowid = post id), tokenised
+    with ``porter unicode61`` and ranked by bm25 with the title weighted highest.
+``search_title_tri``
+    titles only, with the ``trigram`` tokenizer, for similar-title lookups that
+    tolerate typos and half-typed words. ``search_title_tri_vocab`` exposes its
+    document frequencies so that trigrams found in most titles are ignored.
+
+Both are joined to ``boards_post`` at query time, so board, status, listing
+and board privacy are always the current values, not copies in the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+
+from monoboard.boards import access
+from monoboard.lib.cursor import decode_cursor, encode_cursor
+from monoboard.search.backends import terms
+from monoboard.search.backends.base import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    SearchResults,
+    SimilarHit,
+    hit_from_row,
+)
+from monoboard.search.backends.documents import load_documents
+from monoboard.search.backends.similarity import rank_similar
+
+if TYPE_CHECKING:
+    from monoboard.boards.access import Actor
+    from monoboard.boards.models import Board, Status
+
+#: bm25 weights for (title, body, comments): a word in the title counts most.
+WEIGHTS = (10.0, 3.0, 1.0)
+SNIPPET_TOKENS = 24
+#: Trigrams found in more than this share of titles are noise ("ion", "ing").
+COMMON_TRIGRAM_SHARE = 0.05
+SIMILAR_CANDIDATES = 40
+
+_SCORE = "bm25(search_post_fts, {}, {}, {})".format(*WEIGHTS)
+
+
+class SqliteFts5Backend:
+    vendor = "sqlite"
+
+    # --- writing -----------------------------------------------------------------
+
+    def index_post(self, post_id: int) -> None:
+        self.index_posts([post_id])
+
+    def index_posts(self, post_ids: Iterable[int]) -> None:
+        ids = list(post_ids)
+        docs = load_documents(ids)
+        with transaction.atomic(), connection.cursor() as cur:
+            self._delete(cur, ids)
+            cur.executemany(
+                "INSERT INTO search_post_fts(rowid, title, body, comments) VALUES (%s, %s, %s, %s)",
+                [(d.post_id, d.title, d.body, d.comments) for d in docs],
+            )
+            cur.executemany(
+                "INSERT INTO search_title_tri(rowid, title) VALUES (%s, %s)",
+                [(d.post_id, d.title) for d in docs],
+            )
+
+    def remove_post(self, post_id: int) -> None:
+        with transaction.atomic(), connection.cursor() as cur:
+            self._delete(cur, [post_id])
+
+    def clear(self) -> None:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("DELETE FROM search_post_fts")
+            cur.execute("DELETE FROM search_title_tri")
+
+    @staticmethod
+    def _delete(cur: Any, ids: list[int]) -> None:
+        for table in ("search_post_fts", "search_title_tri"):
+            cur.executemany(f"DELETE FROM {table} WHERE rowid = %s", [(i,) for i in ids])  # noqa: S608
+
+    # --- reading -----------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        viewer: Actor | None,
+        board: Board | None = None,
+        status: Status | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> SearchResults:
+        after = _decode(cursor) if cursor else None
+        match = terms.fts5_match(query)
+        if not match:
+            return SearchResults(hits=[], next_cursor=None)
+        board_ids = _visible_board_ids(viewer, board)
+        if not board_ids:
+            return SearchResults(hits=[], next_cursor=None)
+        where = [
+            "search_post_fts MATCH %s",
+            "p.is_listed",
+            f"p.board_id IN ({', '.join(['%s'] * len(board_ids))})",
+        ]
+        params: list[Any] = [match, *board_ids]
+        if status is not None:
+            where.append("p.status_id = %s")
+            params.append(status.pk)
+        if after is not None:
+            where.append(f"({_SCORE} > %s OR ({_SCORE} = %s AND p.id > %s))")
+            params += [after[0], after[0], after[1]]
+        sql = (
+            f"SELECT p.id, {_SCORE} AS score,"  # noqa: S608  (only placeholders are interpolated)
+            " highlight(search_post_fts, 0, %s, %s),"
+            " snippet(search_post_fts, 1, %s, %s, '…', %s),"
+            " snippet(search_post_fts, 2, %s, %s, '…', %s)"
+            " FROM search_post_fts JOIN boards_post p ON p.id = search_post_fts.rowid"
+            f" WHERE {' AND '.join(where)} ORDER BY score, p.id LIMIT %s"
+        )
+        marks = [MARK_OPEN, MARK_CLOSE]
+        head: list[Any] = [*marks, *marks, SNIPPET_TOKENS, *marks, SNIPPET_TOKENS]
+        with connection.cursor() as cur:
+            cur.execute(sql, [*head, *params, limit + 1])
+            rows = cur.fetchall()
+        hits = [hit_from_row(row) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = encode_cursor([hits[-1].score, hits[-1].post_id])
+        return SearchResults(hits=hits, next_cursor=next_cursor)
+
+    def similar(
+        self, title: str, *, viewer: Actor | None, board: Board, limit: int = 5
+    ) -> list[SimilarHit]:
+        if not access.can_view_board(viewer, board):
+            return []
+        wanted = terms.title_words(title)
+        grams = terms.trigrams(wanted)
+        if not grams:
+            return []
+        grams = self._informative(grams)
+        if not grams:
+            return []
+        match = " OR ".join(terms.fts5_quote(g) for g in sorted(grams))
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT p.id, search_title_tri.title FROM search_title_tri"
+                " JOIN boards_post p ON p.id = search_title_tri.rowid"
+                " WHERE search_title_tri MATCH %s AND p.board_id = %s AND p.is_listed"
+                " ORDER BY bm25(search_title_tri) LIMIT %s",
+                [match, board.pk, SIMILAR_CANDIDATES],
+            )
+            candidates = cur.fetchall()
+        return rank_similar(wanted, candidates, limit=limit)
+
+    def _informative(self, grams: set[str]) -> set[str]:
+        """Drop trigrams that occur in so many titles that they only add noise and time."""
+        ordered = sorted(grams)
+        with connection.cursor() as cur:
+            cur.execute("SELECT max(rowid) FROM search_title_tri")
+            (top,) = cur.fetchone()
+            cur.execute(
+                "SELECT term, doc FROM search_title_tri_vocab"  # noqa: S608
+                f" WHERE term IN ({', '.join(['%s'] * len(ordered))})",
+                ordered,
+            )
+            freq = dict(cur.fetchall())
+        cutoff = max(50, int((top or 0) * COMMON_TRIGRAM_SHARE))
+        return {g for g in ordered if 0 < freq.get(g, 0) <= cutoff}
+
+
+def _visible_board_ids(viewer: Actor | None, board: Board | None) -> list[int]:
+    boards = access.visible_boards(viewer)
+    if board is not None:
+        boards = boards.filter(pk=board.pk)
+    return list(boards.values_list("pk", flat=True))
+
+
+def _decode(cursor: str) -> tuple[float, int]:
+    last_score, last_id = decode_cursor(cursor, length=2)
+    return float(last_score), int(last_id)

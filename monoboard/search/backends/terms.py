@@ -1,0 +1,58 @@
+"""Turning what people type into safe search terms.
+
+Nothing a user types is passed to the database's query syntax as-is: words are
+extracted with a Unicode-aware pattern and quoted, so ``"``, ``*``, ``AND``,
+``NEAR(`` and friends are just words (or nothing).
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_TERMS = 12
+
+#: Words too common to say anything about a title.
+_STOP_WORDS_TEXT = """
+a about add adding allow an and any are as at be been but by can could do does
+for from get have how i if in into is it its let me more my need new no not of
+on or our please should so some that the their them there this to us use using
+via want was we were what when where which while who why will with would you your
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text or "")][:MAX_TERMS]
+
+
+def fts5_quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def fts5_match(query: str) -> str:
+    """An FTS5 MATCH expression: every word required, the last one also as a prefix
+    (people search while still typing it).
+
+    Returns "" when the query has no words at all.
+    """
+    terms = words(query)
+    if not terms:
+        return ""
+    parts = [fts5_quote(t) for t in terms]
+    last = parts[-1]
+    parts[-1] = f"({last} OR {last}*)"
+    return " AND ".join(parts)
+
+
+def title_words(title: str) -> list[str]:
+    """The words of a title that carry meaning (no stop words, no one- or two-letter words)."""
+    return [w for w in words(title) if len(w) >= 3 and w not in STOP_WORDS]
+
+
+def trigrams(word_list: list[str]) -> set[str]:
+    grams: set[str] = set()
+    for word in word_list:
+        for i in range(len(word) - 2):
+            grams.add(word[i : i + 3])
+    return grams

@@ -1,0 +1,90 @@
+"""Reads for the search page and the similar-posts endpoint.
+
+The backend finds and ranks post ids (already limited to what the viewer may
+see); this module loads those posts for display in one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, OuterRef
+
+from monoboard.boards import access
+from monoboard.boards.models import Board, Post, Vote
+from monoboard.search import backend
+from monoboard.search.backends.base import SearchHit
+
+if TYPE_CHECKING:
+    from monoboard.boards.access import Actor
+    from monoboard.boards.models import Status
+
+SIMILAR_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    post: Post
+    hit: SearchHit
+
+    @property
+    def url(self) -> str:
+        return post_url(self.post)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[SearchResult]
+    next_cursor: str | None
+
+
+def post_url(post: Post) -> str:
+    return f"/b/{post.board.slug}/p/{post.pk}/"
+
+
+def _load(ids: list[int], viewer: Actor | None) -> dict[int, Post]:
+    posts = Post.objects.filter(pk__in=ids).select_related("board", "status")
+    uid = access.member_id(viewer)
+    if uid is not None:
+        posts = posts.annotate(
+            viewer_voted=Exists(Vote.objects.filter(post=OuterRef("pk"), user_id=uid))
+        )
+    return {post.pk: post for post in posts}
+
+
+def search_posts(
+    query: str,
+    *,
+    viewer: Actor | None,
+    board: Board | None = None,
+    status: Status | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> SearchPage:
+    """Raises monoboard.lib.cursor.BadCursor for a damaged cursor."""
+    found = backend().search(
+        query, viewer=viewer, board=board, status=status, limit=limit, cursor=cursor
+    )
+    posts = _load([hit.post_id for hit in found.hits], viewer)
+    results = [SearchResult(posts[h.post_id], h) for h in found.hits if h.post_id in posts]
+    return SearchPage(results=results, next_cursor=found.next_cursor)
+
+
+def similar_posts(title: str, *, viewer: Actor | None, board: Board) -> list[dict[str, Any]]:
+    """Up to five listed posts on ``board`` with a title like ``title``, as JSON-ready dicts."""
+    hits = backend().similar(title, viewer=viewer, board=board, limit=SIMILAR_LIMIT)
+    posts = _load([hit.post_id for hit in hits], viewer)
+    return [
+        {
+            "id": post.pk,
+            "title": post.title,
+            "url": post_url(post),
+            "vote_url": f"{post_url(post)}vote/",
+            "vote_count": post.vote_count,
+            "status": post.status.name,
+            "voted": bool(getattr(post, "viewer_voted", False)),
+        }
+        for post in (posts.get(hit.post_id) for hit in hits)
+        if post is not None
+    ]

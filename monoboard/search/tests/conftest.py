@@ -1,0 +1,57 @@
+"""Helpers for search tests: posts written through services, with their
+after-commit effects (the index update) run as they would be in production."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import pytest
+
+from monoboard.accounts.models import User
+from monoboard.boards import services
+from monoboard.boards.models import Board, Post
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings: Any) -> None:
+    """Pages link static files; without a collectstatic run the manifest
+    storage cannot name them, so tests use the unhashed storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # The personas' passwords are not what these tests are about; hash them cheaply.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+Committed = Callable[[], AbstractContextManager[Any]]
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks: Any) -> Committed:
+    """``with committed(): services...`` runs the on-commit callbacks at the end."""
+
+    @contextmanager
+    def run() -> Iterator[None]:
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+
+    return run
+
+
+MakePost = Callable[..., Post]
+
+
+@pytest.fixture
+def make_post(committed: Committed, member: User, public_board: Board) -> MakePost:
+    def make(
+        title: str, body: str = "", *, board: Board | None = None, author: User | None = None
+    ) -> Post:
+        with committed():
+            return services.post_create(
+                board=board or public_board, author=author or member, title=title, body=body
+            )
+
+    return make
