@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "monoboard.realtime",
     "django_tasks_db",
     "monoboard.jobs",
+    "monoboard.notifications",
+    "monoboard.search",
 ]
 
 MIDDLEWARE = [
@@ -188,7 +190,7 @@ USE_TZ = True
 SERVE_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)
 SERVE_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 #: Extra processes `manage.py serve` supervises beside the web server, as
-#: argv lists; "{python}", "{host}" and "{port}" are filled in.
+#: argv lists; "{python}", "{host}", "{port}" and "{events_port}" are filled in.
 SERVE_PROCESSES: dict[str, list[str]] = {}
 
 # --- Real-time updates (monoboard/realtime, docs/realtime.md) -----------------
@@ -199,7 +201,6 @@ REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 0.25, minimum=0.05)
 REALTIME_HEARTBEAT = env_float("REALTIME_HEARTBEAT", 15.0, minimum=1.0)
 REALTIME_RETRY_MS = env_int("REALTIME_RETRY_MS", 3000, minimum=100)
 REALTIME_RETENTION_HOURS = env_int("REALTIME_RETENTION_HOURS", 24, minimum=1)
-REALTIME_PRUNE_EVERY = env_int("REALTIME_PRUNE_EVERY", 1000, minimum=1)
 REALTIME_REPLAY_LIMIT = env_int("REALTIME_REPLAY_LIMIT", 500, minimum=1)
 # Where pages open the stream; empty means "this host, EVENTS_PORT".
 REALTIME_EVENTS_URL = env_str("REALTIME_EVENTS_URL")
@@ -233,6 +234,28 @@ JOBS_LEASE_S = env_float("JOBS_LEASE_S", 60.0, minimum=0.5)
 #: After SIGTERM, how long a worker waits for tasks in hand before releasing them.
 JOBS_SHUTDOWN_GRACE_S = env_float("JOBS_SHUTDOWN_GRACE_S", 10.0, minimum=0.0)
 JOBS_KEEP_FINISHED_DAYS = env_int("JOBS_KEEP_FINISHED_DAYS", 7, minimum=1)
+#: Stage 1: `manage.py serve` starts one worker; stage 3 runs workers apart (set 0).
+if env_bool("JOBS_IN_SERVE", True):
+    SERVE_PROCESSES["worker"] = ["{python}", str(BASE_DIR / "manage.py"), "runworker"]
+
+# --- Notifications (monoboard/notifications, docs/notifications.md) ---------
+# Emails go through the outbox table; a job sends them with retries.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 6, minimum=1)
+#: First retry delay; each later one doubles (capped at a day).
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 60, minimum=1)
+NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 200, minimum=1)
+#: How often the worker looks for emails whose retry time has come.
+NOTIFICATIONS_OUTBOX_POLL_SECONDS = env_int("NOTIFICATIONS_OUTBOX_POLL_SECONDS", 60, minimum=1)
+#: A row claimed for sending this long ago by a worker that died is retried.
+NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = env_int(
+    "NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", 900, minimum=60
+)
+NOTIFICATIONS_DIGEST_EVERY_HOURS = env_int("NOTIFICATIONS_DIGEST_EVERY_HOURS", 24, minimum=1)
+
+# --- Search (monoboard/search, docs/search.md) -------------------------------
+# "auto" picks SQLite FTS5 or PostgreSQL full-text search by the database in use.
+SEARCH_BACKEND = env_choice("SEARCH_BACKEND", "auto", ("auto", "sqlite_fts5", "postgres"))
+SEARCH_RESULTS_PER_PAGE = env_int("SEARCH_RESULTS_PER_PAGE", 20, minimum=1)
 
 # --- Product knobs ----------------------------------------------------------
 POSTS_PER_PAGE = env_int("POSTS_PER_PAGE", 20, minimum=1)

@@ -8,6 +8,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from monoboard.accounts.models import User
+from monoboard.jobs.queue import Row
 from monoboard.jobs.tests import tasks
 from monoboard.jobs.worker import Worker, WorkerConfig
 
@@ -16,7 +17,7 @@ URL = "/jobs/admin/"
 
 
 @pytest.fixture
-def failed_job(db: None) -> DBTaskResult:
+def failed_job(db: None) -> Row:
     result = tasks.always_fails.enqueue("disk full")
     worker = Worker(WorkerConfig(queues=["*"]), worker_id="w1")
     while worker.work_once():
@@ -26,12 +27,12 @@ def failed_job(db: None) -> DBTaskResult:
     return row
 
 
-def retry_url(row: DBTaskResult) -> str:
+def retry_url(row: Row) -> str:
     return f"/jobs/admin/{row.id}/retry/"
 
 
 def test_admin_sees_the_failed_job_with_its_error_arguments_and_attempts(
-    admin_client: Client, failed_job: DBTaskResult
+    admin_client: Client, failed_job: Row
 ) -> None:
     response = admin_client.get(URL)
     assert response.status_code == 200
@@ -43,9 +44,7 @@ def test_admin_sees_the_failed_job_with_its_error_arguments_and_attempts(
     assert retry_url(failed_job) in html
 
 
-def test_admin_retries_a_failed_job_and_it_runs_again(
-    admin: User, failed_job: DBTaskResult
-) -> None:
+def test_admin_retries_a_failed_job_and_it_runs_again(admin: User, failed_job: Row) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin)
     page = client.get(URL)
@@ -62,7 +61,7 @@ def test_admin_retries_a_failed_job_and_it_runs_again(
     assert retry_url(failed_job) not in follow.content.decode()
 
 
-def test_retry_without_csrf_token_is_refused(admin: User, failed_job: DBTaskResult) -> None:
+def test_retry_without_csrf_token_is_refused(admin: User, failed_job: Row) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin)
     assert client.post(retry_url(failed_job)).status_code == 403
@@ -71,7 +70,7 @@ def test_retry_without_csrf_token_is_refused(admin: User, failed_job: DBTaskResu
 
 
 def test_retry_of_a_job_that_is_not_failed_changes_nothing(
-    admin_client: Client, failed_job: DBTaskResult
+    admin_client: Client, failed_job: Row
 ) -> None:
     admin_client.post(retry_url(failed_job))
     response = admin_client.post(retry_url(failed_job), follow=True)
@@ -79,12 +78,12 @@ def test_retry_of_a_job_that_is_not_failed_changes_nothing(
     assert admin_client.post("/jobs/admin/not-a-uuid/retry/").status_code == 404
 
 
-def test_retry_needs_post(admin_client: Client, failed_job: DBTaskResult) -> None:
+def test_retry_needs_post(admin_client: Client, failed_job: Row) -> None:
     assert admin_client.get(retry_url(failed_job)).status_code == 405
 
 
 def test_members_and_moderators_are_forbidden(
-    member_client: Client, moderator_client: Client, failed_job: DBTaskResult
+    member_client: Client, moderator_client: Client, failed_job: Row
 ) -> None:
     for client in (member_client, moderator_client):
         assert client.get(URL).status_code == 403
@@ -93,7 +92,7 @@ def test_members_and_moderators_are_forbidden(
     assert failed_job.status == TaskResultStatus.FAILED
 
 
-def test_visitors_are_sent_to_sign_in(outsider_client: Client, failed_job: DBTaskResult) -> None:
+def test_visitors_are_sent_to_sign_in(outsider_client: Client, failed_job: Row) -> None:
     response = outsider_client.get(URL)
     assert response.status_code == 302
     assert "/accounts/" in response["Location"]
