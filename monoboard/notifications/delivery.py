@@ -1,0 +1,288 @@
+"""The work the notification jobs do: fan-out, draining the outbox, digests.
+
+Each function is safe to run twice or in two workers at once: fan-out skips
+people already told about the same event, the outbox claims each row with a
+conditional UPDATE before sending it, and digests claim their items the same
+way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from monoboard.accounts.models import User
+from monoboard.boards.models import Comment, Post, SiteSettings
+from monoboard.notifications import links, selectors, services
+from monoboard.notifications.models import (
+    Delivery,
+    Kind,
+    Notification,
+    OutboxEmail,
+    OutboxState,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Domain events that notify subscribers.
+EVENT_KINDS = ("post.status_changed", "comment.created")
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    event_key: str
+    text: str
+    detail: str
+
+
+def _message(
+    event_kind: str, post: Post, actor: User | None, data: dict[str, Any]
+) -> Message | None:
+    who = actor.display_name if actor else "Someone"
+    if event_kind == "post.status_changed":
+        status = str(data.get("status", post.status.name))
+        key = f"status:{data.get('change_id', '')}:{status}"
+        text = f"{who} changed “{post.title}” to {status}."
+        return Message(Kind.STATUS_CHANGED, key[:40], text, str(data.get("note", "")))
+    if event_kind == "comment.created":
+        comment_id = int(data.get("comment_id") or 0)
+        comment = Comment.objects.filter(pk=comment_id, deleted_at__isnull=True).first()
+        if comment is None:
+            return None
+        if comment.is_official:
+            text = f"{who} posted an official response on “{post.title}”."
+            return Message(Kind.OFFICIAL_RESPONSE, f"comment:{comment.pk}", text, comment.body)
+        text = f"{who} commented on “{post.title}”."
+        return Message(Kind.COMMENT, f"comment:{comment.pk}", text, comment.body)
+    return None
+
+
+def _unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: mail clients POST to the URL."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _email_context(user: User, unsubscribe_url: str) -> dict[str, Any]:
+    return {
+        "site_name": SiteSettings.load().site_name,
+        "user": user,
+        "unsubscribe_url": unsubscribe_url,
+        "preferences_url": links.absolute(reverse("notifications:preferences")),
+    }
+
+
+def fan_out(event_kind: str, post_id: int, actor_id: int | None, data: dict[str, Any]) -> int:
+    """Tell every subscriber of the post about one event. Returns how many were told."""
+    post = Post.objects.select_related("board", "status").filter(pk=post_id).first()
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    if post is None:
+        return 0
+    message = _message(event_kind, post, actor, data)
+    if message is None:
+        return 0
+    already = set(
+        Notification.objects.filter(event_key=message.event_key, post=post).values_list(
+            "user_id", flat=True
+        )
+    )
+    recipients = [
+        u for u in selectors.subscribers(post, exclude_id=actor_id) if u.pk not in already
+    ]
+    post_url = links.absolute(links.post_path(post))
+    with transaction.atomic():
+        for user in recipients:
+            delivery = selectors.preferences(user.pk).get(message.kind, Delivery.INSTANT)
+            Notification.objects.create(
+                user=user,
+                kind=message.kind,
+                post=post,
+                actor=actor,
+                text=message.text,
+                event_key=message.event_key,
+                digest_pending=delivery == Delivery.DIGEST,
+            )
+            if delivery == Delivery.INSTANT:
+                _queue_instant(user, post, post_url, message)
+    return len(recipients)
+
+
+def _queue_instant(user: User, post: Post, post_url: str, message: Message) -> None:
+    unsubscribe_url = links.unsubscribe_url(user.pk, message.kind)
+    context = _email_context(user, unsubscribe_url) | {
+        "message": message,
+        "kind_label": Kind(message.kind).label,
+        "post": post,
+        "post_url": post_url,
+    }
+    services.outbox_add(
+        recipient=user.email,
+        subject=f"[{context['site_name']}] {message.text}",
+        body=render_to_string("notifications/email/event.txt", context),
+        html_body=render_to_string("notifications/email/event.html", context),
+        headers=_unsubscribe_headers(unsubscribe_url),
+        user=user,
+        kind=message.kind,
+    )
+
+
+# --- Outbox -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def _backoff(attempts: int) -> timedelta:
+    base = float(settings.NOTIFICATIONS_RETRY_BASE_SECONDS)
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 24 * 3600))
+
+
+def _as_message(email: OutboxEmail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.recipient],
+        headers=dict(email.headers),
+    )
+    if email.html_body:
+        message.attach_alternative(email.html_body, "text/html")
+    return message
+
+
+def release_stale_claims() -> int:
+    """Rows claimed by a worker that died mid-send go back to the queue."""
+    cutoff = timezone.now() - timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS)
+    return OutboxEmail.objects.filter(state=OutboxState.SENDING, claimed_at__lt=cutoff).update(
+        state=OutboxState.PENDING
+    )
+
+
+def drain_outbox(*, limit: int | None = None) -> DrainResult:
+    """Send the emails that are due, each at most once, with backoff on failure."""
+    release_stale_claims()
+    now = timezone.now()
+    due = list(
+        OutboxEmail.objects.filter(state=OutboxState.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[: limit or settings.NOTIFICATIONS_BATCH_SIZE]
+    )
+    sent = retrying = failed = 0
+    if not due:
+        return DrainResult()
+    mailer = mailers.default
+    try:
+        for pk in due:
+            # The claim: only one worker's UPDATE can move a row out of pending.
+            claimed = OutboxEmail.objects.filter(pk=pk, state=OutboxState.PENDING).update(
+                state=OutboxState.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+            )
+            if not claimed:
+                continue
+            email = OutboxEmail.objects.get(pk=pk)
+            try:
+                if mailer.send_messages([_as_message(email)]) != 1:
+                    raise RuntimeError("the mail server accepted no recipient")
+            except Exception as exc:  # any mailer error is recorded on the row
+                mailer.close()  # start a fresh connection for the next email
+                if _record_failure(email, exc):
+                    failed += 1
+                else:
+                    retrying += 1
+                continue
+            OutboxEmail.objects.filter(pk=pk).update(
+                state=OutboxState.SENT, sent_at=timezone.now(), last_error=""
+            )
+            sent += 1
+    finally:
+        mailer.close()
+    return DrainResult(sent=sent, retrying=retrying, failed=failed)
+
+
+def _record_failure(email: OutboxEmail, exc: Exception) -> bool:
+    """Store the error; True when the email has used up its attempts."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    given_up = email.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS
+    logger.warning(
+        "email %s to %s failed (attempt %s): %s", email.pk, email.recipient, email.attempts, error
+    )
+    OutboxEmail.objects.filter(pk=email.pk).update(
+        state=OutboxState.FAILED if given_up else OutboxState.PENDING,
+        last_error=error,
+        next_attempt_at=timezone.now() + _backoff(email.attempts),
+    )
+    return given_up
+
+
+# --- Daily digest -----------------------------------------------------------
+
+
+def send_digests() -> int:
+    """One email per user gathering every item waiting for their digest."""
+    user_ids = list(
+        Notification.objects.filter(digest_pending=True)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+    return sum(1 for uid in user_ids if _digest_for(uid))
+
+
+@transaction.atomic
+def _digest_for(user_id: int) -> bool:
+    # Locking the rows (PostgreSQL) or holding SQLite's write lock makes a
+    # second digest run wait, then find nothing pending.
+    items = list(
+        Notification.objects.select_for_update(of=("self",))
+        .filter(user_id=user_id, digest_pending=True)
+        .order_by("created_at", "id")
+    )
+    if not items:
+        return False
+    Notification.objects.filter(pk__in=[n.pk for n in items]).update(digest_pending=False)
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    wanted = {k for k, d in selectors.preferences(user_id).items() if d != Delivery.NONE}
+    items = [n for n in items if n.kind in wanted]
+    if not items:
+        return False
+    posts = Post.objects.select_related("board").in_bulk({n.post_id for n in items if n.post_id})
+    groups: dict[int | None, list[Notification]] = {}
+    for n in items:
+        groups.setdefault(n.post_id, []).append(n)
+    sections = [
+        {
+            "post": posts.get(pid) if pid else None,
+            "post_url": links.absolute(links.post_path(posts[pid])) if pid in posts else "",
+            "items": group,
+        }
+        for pid, group in groups.items()
+    ]
+    unsubscribe_url = links.unsubscribe_url(user_id, links.DIGEST)
+    context = _email_context(user, unsubscribe_url) | {"sections": sections, "count": len(items)}
+    noun = "update" if len(items) == 1 else "updates"
+    services.outbox_add(
+        recipient=user.email,
+        subject=f"[{context['site_name']}] Your daily digest: {len(items)} {noun}",
+        body=render_to_string("notifications/email/digest.txt", context),
+        html_body=render_to_string("notifications/email/digest.html", context),
+        headers=_unsubscribe_headers(unsubscribe_url),
+        user=user,
+        kind=links.DIGEST,
+    )
+    return True

@@ -1,0 +1,35 @@
+"""Domain-event subscriber and recurring jobs, wired up in NotificationsConfig.ready()."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+
+from monoboard.boards.effects import DomainEvent
+from monoboard.jobs import enqueue_on_commit, recurring
+from monoboard.notifications.delivery import EVENT_KINDS
+
+
+def on_domain_event(event: DomainEvent) -> None:
+    """Only enqueue: the fan-out to subscribers happens in the job, never in the request."""
+    if event.kind not in EVENT_KINDS or event.post_id is None:
+        return
+    from monoboard.notifications.tasks import fan_out_event
+
+    enqueue_on_commit(fan_out_event, event.kind, event.post_id, event.actor_id, dict(event.data))
+
+
+def register_recurring_jobs() -> None:
+    from monoboard.notifications.tasks import drain_outbox, send_daily_digests
+
+    recurring.register(
+        "notifications.drain_outbox",
+        drain_outbox,
+        every=timedelta(seconds=settings.NOTIFICATIONS_OUTBOX_POLL_SECONDS),
+    )
+    recurring.register(
+        "notifications.send_daily_digests",
+        send_daily_digests,
+        every=timedelta(hours=settings.NOTIFICATIONS_DIGEST_EVERY_HOURS),
+    )
