@@ -8,6 +8,7 @@ where the servers are not installed (``scripts/pg-install`` installs them).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,18 @@ from monoboard.testing.servers import (
 needs_servers = pytest.mark.skipif(
     not servers_available(), reason="PostgreSQL/PgBouncer not installed (scripts/pg-install)"
 )
+
+
+@pytest.fixture
+def db_any_alias(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Database access on any connection alias, the test database as default.
+
+    For commands that open connections of their own (copysite): Django's test
+    case would refuse aliases it did not know when the test began. Nothing
+    rolls back afterwards, so such tests must not write to ``default``.
+    """
+    with django_db_blocker.unblock():
+        yield
 
 
 @pytest.fixture(scope="session")
