@@ -30,6 +30,8 @@ SQLITE_PRAGMAS = (
 
 
 def sqlite_database(path: Path, *, busy_timeout_s: int) -> dict[str, Any]:
+    # SQLite creates the file but not its folder; a fresh data dir has neither.
+    path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
