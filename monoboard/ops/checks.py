@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import connections
 
 from monoboard.lib import env
+from monoboard.lib.database import pool_mode
 
 
 @register()
@@ -39,3 +43,102 @@ def secure_deployment(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+# --- Stage 2: database connection budget (docs/scaling.md) --------------------
+
+
+@dataclass(frozen=True)
+class ConnectionBudget:
+    """How many server connections this configuration can open at once."""
+
+    pool_mode: str
+    web: int
+    listeners: int
+    workers: int
+
+    @property
+    def total(self) -> int:
+        return self.web + self.listeners + self.workers
+
+    def explain(self) -> str:
+        return (
+            f"{self.web} web (DB_POOL={self.pool_mode}) + {self.listeners} listeners "
+            f"+ {self.workers} workers = {self.total}"
+        )
+
+
+def connection_budget(
+    database: dict[str, Any], *, web_workers: int, web_threads: int, listeners: int, workers: int
+) -> ConnectionBudget:
+    """processes x connections per process + listeners + workers.
+
+    psycopg pool: each web process holds up to its pool's max_size. No pool:
+    each thread may hold one. PgBouncer: web connections end at PgBouncer,
+    whose own pool size bounds what reaches the server, so they count 0 here.
+    """
+    mode = pool_mode(database)
+    if mode == "psycopg":
+        web = web_workers * int(database["OPTIONS"]["pool"]["max_size"])
+    elif mode == "none":
+        web = web_workers * web_threads
+    else:
+        web = 0
+    return ConnectionBudget(mode, web, listeners, workers)
+
+
+@register(Tags.database)
+def connection_limit(
+    app_configs: Any, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Warn when the configuration could open more connections than the server allows.
+
+    Runs only with databases (``manage.py check --database default``), since
+    it asks the server for ``max_connections``.
+    """
+    if not databases or "default" not in databases:
+        return []
+    database = settings.DATABASES["default"]
+    if pool_mode(database) == "sqlite":
+        return []
+    budget = connection_budget(
+        database,
+        web_workers=settings.SERVE_WORKERS,
+        web_threads=settings.SERVE_THREADS,
+        listeners=settings.DB_LISTENER_CONNECTIONS,
+        workers=settings.DB_WORKER_CONNECTIONS,
+    )
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        max_connections = int(cursor.fetchone()[0])
+        cursor.execute("SHOW superuser_reserved_connections")
+        reserved = int(cursor.fetchone()[0])
+    available = max_connections - reserved
+    if budget.total <= available:
+        return []
+    return [
+        Warning(
+            f"This configuration can open {budget.total} database connections "
+            f"({budget.explain()}), but the server allows {available} "
+            f"(max_connections {max_connections} - {reserved} reserved).",
+            hint="Lower WEB_WORKERS or DB_POOL_MAX_SIZE, raise max_connections, or put "
+            "PgBouncer in front (DB_POOL=pgbouncer); see docs/scaling.md.",
+            id="monoboard.W020",
+        )
+    ]
+
+
+@register()
+def listen_connection(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """LISTEN cannot work through PgBouncer in transaction mode."""
+    database = settings.DATABASES["default"]
+    if pool_mode(database) != "pgbouncer" or settings.DATABASE_DIRECT_URL != settings.DATABASE_URL:
+        return []
+    return [
+        Warning(
+            "DB_POOL=pgbouncer but DATABASE_DIRECT_URL is not set: LISTEN/NOTIFY and other "
+            "session state would go through PgBouncer, where they do not work.",
+            hint="Set DATABASE_DIRECT_URL to the PostgreSQL server itself (docs/scaling.md).",
+            id="monoboard.W021",
+        )
+    ]
