@@ -58,7 +58,7 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture
-def jobs(settings: Any, django_capture_on_commit_callbacks: Capture) -> Iterator[Jobs]:
+def jobs(db: None, settings: Any, django_capture_on_commit_callbacks: Capture) -> Iterator[Jobs]:
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.SITE_URL = "https://feedback.example.com"

@@ -7,12 +7,12 @@ from typing import Any
 from django.core import mail
 from django.test import Client
 
+from conftest import client_for, make_user
 from monoboard.accounts.models import User
 from monoboard.boards import services as boards
 from monoboard.boards.models import Board, Post, Status
 from monoboard.notifications.models import Notification, OutboxEmail, OutboxState
 from monoboard.notifications.tests.conftest import Jobs, sent_to
-from conftest import client_for, make_user
 
 Capture = Any
 
@@ -61,7 +61,11 @@ def test_status_change_reaches_voters_and_commenters_not_the_actor(
 
 
 def test_actor_commenting_is_not_told_of_own_comment(
-    jobs: Jobs, post: Post, member: User, other_member: User, django_capture_on_commit_callbacks: Capture
+    jobs: Jobs,
+    post: Post,
+    member: User,
+    other_member: User,
+    django_capture_on_commit_callbacks: Capture,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         boards.comment_create(post=post, author=other_member, body="Me too")
@@ -70,7 +74,11 @@ def test_actor_commenting_is_not_told_of_own_comment(
 
 
 def test_official_response_is_its_own_kind(
-    jobs: Jobs, post: Post, member: User, moderator: User, django_capture_on_commit_callbacks: Capture
+    jobs: Jobs,
+    post: Post,
+    member: User,
+    moderator: User,
+    django_capture_on_commit_callbacks: Capture,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         boards.comment_create(post=post, author=moderator, body="We are on it", official=True)
@@ -93,9 +101,10 @@ def test_unfollow_sticks_and_follow_subscribes(
     jobs.run()
     voter = client_for(other_member)
     assert voter.post(f"/notifications/follow/{post.pk}/", {"follow": "0"}).status_code == 302
-    assert client_for(follower).post(
-        f"/notifications/follow/{post.pk}/", {"follow": "1"}
-    ).status_code == 302
+    assert (
+        client_for(follower).post(f"/notifications/follow/{post.pk}/", {"follow": "1"}).status_code
+        == 302
+    )
     with django_capture_on_commit_callbacks(execute=True):
         boards.post_set_status(post=post, actor=moderator, status=_status())
     jobs.run()
@@ -178,7 +187,11 @@ def test_digest_groups_items_into_one_email(
 
 
 def test_fan_out_job_run_twice_tells_each_person_once(
-    jobs: Jobs, post: Post, member: User, moderator: User, django_capture_on_commit_callbacks: Capture
+    jobs: Jobs,
+    post: Post,
+    member: User,
+    moderator: User,
+    django_capture_on_commit_callbacks: Capture,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         boards.post_set_status(post=post, actor=moderator, status=_status())
