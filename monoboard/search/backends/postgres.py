@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from monoboard.boards.models import Board, Status
 
 SIMILAR_CANDIDATES = 40
+WORD_THRESHOLD = 0.3
 _HEADLINE = f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
 # The typed words as a web-search query, or-ed with the same words whose last
 # one is a prefix (people search while still typing it).
@@ -132,7 +133,10 @@ class PostgresBackend:
         if not terms.trigrams(wanted):
             return []
         text = " ".join(wanted)
-        with connection.cursor() as cur:
+        with transaction.atomic(), connection.cursor() as cur:
+            # The default (0.6) is meant for whole words; half-typed titles and
+            # typos need a looser first cut, which rank_similar then tightens.
+            cur.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_THRESHOLD:.2f}")
             cur.execute(
                 "SELECT p.id, d.title FROM search_pg_document d"
                 " JOIN boards_post p ON p.id = d.post_id"

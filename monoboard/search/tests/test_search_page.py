@@ -147,9 +147,8 @@ def test_markup_in_posts_is_escaped_in_results(
     )
     html = outsider_client.get("/search/", {"q": "payload"}).content.decode()
     assert "<script>alert(1)" not in html
-    assert "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>payload</mark>" in html
-    assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in html
+    assert "<img" not in html  # SQLite shows it escaped; PostgreSQL's ts_headline drops tags
     # Only the database's own markers become <mark>: one in the title, one in the body.
     assert html.count("<mark>") == 2
 

@@ -8,12 +8,13 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 
 from monoboard.accounts.models import User
 from monoboard.boards import services
 from monoboard.boards.models import Board
+from monoboard.search import backend
 from monoboard.search.tests.conftest import Committed, MakePost
 
 
@@ -68,9 +69,7 @@ def test_comment_edits_are_indexed(
 @pytest.mark.django_db
 def test_reindex_rebuilds_everything(make_post: MakePost, outsider_client: Client) -> None:
     posts = [make_post(f"Rebuild candidate {i}") for i in range(7)]
-    with connection.cursor() as cur:
-        cur.execute("DELETE FROM search_post_fts")
-        cur.execute("DELETE FROM search_title_tri")
+    backend().clear()
     assert hits(outsider_client, "rebuild") == []
     out = io.StringIO()
     call_command("reindex", "--batch-size", "3", "--no-progress", stdout=out)
