@@ -209,7 +209,7 @@ EVENTS_PORT = env_int("EVENTS_PORT", 0, minimum=0)
 REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS")
 if env_bool("REALTIME_SERVE", True):
     SERVE_PROCESSES["events"] = [
-        "{python}", "-m", "granian", "--interface", "asgi",
+        "{python}", "-m", "granian", "--interface", "asginl",
         "--host", "{host}", "--port", "{events_port}",
         "--workers", str(env_int("EVENTS_WORKERS", 1, minimum=1)),
         "--log-level", "warning", "monoboard.asgi:application",

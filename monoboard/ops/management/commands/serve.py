@@ -52,9 +52,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
         commands = {"web": wsgi_command(host, port, options["workers"])}
+        events_port = settings.EVENTS_PORT or port + 1
         for name, argv in settings.SERVE_PROCESSES.items():
             commands[name] = [
-                arg.format(python=sys.executable, host=host, port=port) for arg in argv
+                arg.format(python=sys.executable, host=host, port=port, events_port=events_port)
+                for arg in argv
             ]
         children = {name: subprocess.Popen(argv) for name, argv in commands.items()}  # noqa: S603
         self.stdout.write(f"monoboard is serving on http://{host}:{port}/ ({', '.join(children)})")
