@@ -1,0 +1,307 @@
+"""One command for the benchmark suite: seed, serve, load, and a table.
+
+    .venv/bin/python bench/run.py --size fider --duration 15
+
+For each stage asked for (``sqlite``; ``postgres`` and ``pgbouncer`` when
+PostgreSQL is installed) it seeds a site of the chosen size, serves it with
+``manage.py serve`` on a loopback port, measures fixed endpoints with wrk and
+a realistic mix with Locust, and measures nginx serving a static file in the
+same run as the machine's ceiling. The table is printed and written to
+bench/results/ with the machine, the commit and the stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "monoboard.settings")
+
+from bench.stack import ROOT, manage, nginx_static, product
+
+SIZES: dict[str, list[str]] = {
+    "fider": ["--fider"],
+    "10k": ["--users", "2000", "--posts", "10000", "--votes", "100000", "--comments", "20000"],
+    "100k": ["--users", "10000", "--posts", "100000", "--votes", "1000000", "--comments", "200000"],
+    "1m": ["--users", "20000", "--posts", "1000000", "--votes", "3000000", "--comments", "500000"],
+}
+WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
+DISCOVER = """
+import json
+from monoboard.boards.models import Board, Post
+from monoboard.accounts.models import User
+boards = list(Board.objects.filter(is_private=False).values_list("slug", flat=True))
+listed = Post.objects.filter(is_listed=True, board__is_private=False).select_related("board")
+posts = [f"/b/{p.board.slug}/p/{p.pk}-{p.slug}/" for p in listed.order_by("-vote_count")[:300]]
+demo = User.objects.filter(email__startswith="demo.", is_active=True)
+users = list(demo.values_list("email", flat=True)[:200])
+print(json.dumps({"boards": boards, "posts": posts, "accounts": users}))
+"""
+
+
+@dataclass
+class Row:
+    stage: str
+    endpoint: str
+    tool: str
+    rps: float
+    p50: float
+    p95: float
+    p99: float
+    errors: int
+    requests: int
+
+
+def wrk(url: str, *, connections: int, seconds: int, label: str, stage: str) -> Row | None:
+    if shutil.which("wrk") is None:
+        return None
+    threads = min(2, connections)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(WRK_SCRIPT), url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=seconds + 60,
+    ).stdout
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if line is None:
+        return None
+    data = json.loads(line.removeprefix("WRK_JSON "))
+    return Row(
+        stage,
+        label,
+        f"wrk c={connections}",
+        data["requests"] / data["seconds"],
+        data["p50_ms"],
+        data["p95_ms"],
+        data["p99_ms"],
+        data["errors"],
+        data["requests"],
+    )
+
+
+def locust(
+    base: str, *, users: int, seconds: int, stage: str, site: dict[str, list[str]]
+) -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = Path(tmp) / "mix"
+        env = {
+            **os.environ,
+            "BENCH_BOARDS": json.dumps(site["boards"]),
+            "BENCH_POSTS": json.dumps(site["posts"]),
+            "BENCH_ACCOUNTS": json.dumps(site["accounts"]),
+        }
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(Path(__file__).with_name("locustfile.py")),
+                "--headless",
+                "-u",
+                str(users),
+                "-r",
+                str(users),
+                "-t",
+                f"{seconds}s",
+                "--host",
+                base,
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=seconds + 120,
+        )
+        rows: list[Row] = []
+        stats = prefix.with_name("mix_stats.csv")
+        if not stats.exists():
+            return rows
+        with stats.open() as fh:
+            for rec in csv.DictReader(fh):
+                if rec["Name"] == "Aggregated" or rec["Name"].startswith("sign in"):
+                    continue
+                rows.append(
+                    Row(
+                        stage,
+                        rec["Name"],
+                        f"locust u={users}",
+                        float(rec["Requests/s"]),
+                        float(rec["50%"]),
+                        float(rec["95%"]),
+                        float(rec["99%"]),
+                        int(rec["Failure Count"]),
+                        int(rec["Request Count"]),
+                    )
+                )
+        return rows
+
+
+def seed_site(env: dict[str, str], size: str, marker: Path) -> None:
+    manage("migrate", "--no-input", env=env)
+    manage("collectstatic", "--no-input", "-v", "0", env=env)
+    if not marker.exists():
+        print(f"  seeding {size} ...", flush=True)
+        manage("seed", *SIZES[size], "--seed", "7", env=env, quiet=False)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(size)
+
+
+def measure_stage(
+    stage: str, env: dict[str, str], args: argparse.Namespace, marker: Path
+) -> list[Row]:
+    print(f"== stage {stage}", flush=True)
+    seed_site(env, args.size, marker)
+    site = json.loads(manage("shell", "-c", DISCOVER, env=env).strip().splitlines()[-1])
+    rows: list[Row] = []
+    with product(env, workers=args.workers) as base:
+        board = f"{base}/b/{site['boards'][0]}/"
+        post = base + site["posts"][0]
+        wrk(board, connections=4, seconds=3, label="warm-up", stage=stage)
+        for url, label, conns in (
+            (board, "board page (anonymous)", 1),
+            (board, "board page (anonymous)", args.connections),
+            (post, "post page (anonymous)", args.connections),
+            (f"{base}/search/?q=dark+mode", "search (anonymous)", args.connections),
+        ):
+            row = wrk(url, connections=conns, seconds=args.duration, label=label, stage=stage)
+            if row:
+                rows.append(row)
+        rows.extend(locust(base, users=args.users, seconds=args.duration, stage=stage, site=site))
+    return rows
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def table(rows: list[Row], ceiling: Row | None) -> str:
+    head = (
+        "| stage | endpoint | tool | req/s | p50 ms | p95 ms | p99 ms | errors "
+        "| req/s vs nginx static |"
+    )
+    lines = [head, "|" + "---|" * 9]
+    for r in ([ceiling] if ceiling else []) + rows:
+        ratio = f"{r.rps / ceiling.rps:.3f}" if ceiling else "n/a"
+        lines.append(
+            f"| {r.stage} | {r.endpoint} | {r.tool} | {r.rps:,.0f} | {r.p50:.1f} | {r.p95:.1f} | "
+            f"{r.p99:.1f} | {r.errors} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", choices=sorted(SIZES), default="fider")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
+    parser.add_argument("--users", type=int, default=50, help="Locust users in the mix")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=2, help="web worker processes")
+    parser.add_argument("--stages", default="sqlite,postgres,pgbouncer")
+    args = parser.parse_args()
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    work = ROOT / "var" / "bench"
+    base_env = {
+        "SECRET_KEY": "bench-" + "k" * 50,
+        "METRICS_ROLLUPS": "1",
+        "WEB_WORKERS": str(args.workers),
+    }
+    rows: list[Row] = []
+    with nginx_static() as static_url:
+        ceiling = (
+            wrk(
+                static_url,
+                connections=args.connections,
+                seconds=args.duration,
+                label="static file (nginx)",
+                stage="ceiling",
+            )
+            if static_url
+            else None
+        )
+    if "sqlite" in stages:
+        data = work / f"sqlite-{args.size}"
+        rows += measure_stage(
+            "1 sqlite", {**base_env, "MONOBOARD_DATA_DIR": str(data)}, args, data / "seeded"
+        )
+    if {"postgres", "pgbouncer"} & set(stages):
+        rows += _postgres_stages(stages, base_env, args, work)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    when = datetime.datetime.now(datetime.UTC)
+    report = (
+        f"# Benchmark {when:%Y-%m-%d %H:%M} UTC, size {args.size}\n\n"
+        f"- machine: {machine()}\n- commit: {commit}\n- stages: {', '.join(stages)}\n"
+        f"- {args.duration}s per measurement, wrk c={args.connections}, Locust u={args.users}, "
+        f"{args.workers} web workers\n\n{table(rows, ceiling)}\n"
+    )
+    print("\n" + report)
+    out = ROOT / "bench" / "results" / f"{when:%Y%m%d-%H%M}-{args.size}.md"
+    out.write_text(report)
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+def _postgres_stages(
+    stages: list[str], base_env: dict[str, str], args: argparse.Namespace, work: Path
+) -> list[Row]:
+    from monoboard.testing import servers
+
+    rows: list[Row] = []
+    if not servers.servers_available():
+        print("PostgreSQL is not installed (scripts/pg-install): skipping stage 2", flush=True)
+        return rows
+    with servers.postgres_server() as pg:
+        data = work / f"pg-{args.size}"
+        marker = Path(tempfile.mkdtemp()) / "seeded"  # a new cluster every run
+        env = {
+            **base_env,
+            "MONOBOARD_DATA_DIR": str(data),
+            "DATABASE_URL": pg.url(),
+            "DB_POOL": "psycopg",
+        }
+        if "postgres" in stages:
+            rows += measure_stage("2 postgres", env, args, marker)
+        if "pgbouncer" in stages:
+            with servers.pgbouncer_server(pg) as bouncer:
+                rows += measure_stage(
+                    "2 pgbouncer",
+                    {**env, "DATABASE_URL": bouncer.url(), "DB_POOL": "pgbouncer"},
+                    args,
+                    marker,
+                )
+    return rows
+
+
+if __name__ == "__main__":
+    main()
