@@ -54,15 +54,25 @@ def _still_ours(row: Row) -> QuerySet[Row]:
     )
 
 
+def _apply(row: Row, changes: dict[str, Any]) -> bool:
+    """Conditionally update the row; on success mirror the changes on ``row``."""
+    if not _still_ours(row).update(**changes):
+        return False
+    for field, value in changes.items():
+        setattr(row, field, value)
+    return True
+
+
 def mark_succeeded(row: Row, return_value: object) -> bool:
-    return bool(
-        _still_ours(row).update(
-            status=TaskResultStatus.SUCCESSFUL,
-            finished_at=timezone.now(),
-            return_value=normalize_json(return_value),
-            exception_class_path="",
-            traceback="",
-        )
+    return _apply(
+        row,
+        {
+            "status": TaskResultStatus.SUCCESSFUL,
+            "finished_at": timezone.now(),
+            "return_value": normalize_json(return_value),
+            "exception_class_path": "",
+            "traceback": "",
+        },
     )
 
 
@@ -89,27 +99,26 @@ def mark_failed(
     now = timezone.now()
     if retryable and done < policy.max_attempts:
         delay = backoff_delay(done, policy, rand)
-        changed = _still_ours(row).update(
-            status=TaskResultStatus.READY,
-            run_after=now + datetime.timedelta(seconds=delay),
-            **_error_fields(exc),
-        )
-        return "retry" if changed else "lost"
-    changed = _still_ours(row).update(
-        status=TaskResultStatus.FAILED, finished_at=now, return_value=None, **_error_fields(exc)
-    )
-    return "failed" if changed else "lost"
+        retry_at = now + datetime.timedelta(seconds=delay)
+        changes = {"status": TaskResultStatus.READY, "run_after": retry_at, **_error_fields(exc)}
+        return "retry" if _apply(row, changes) else "lost"
+    changes = {
+        "status": TaskResultStatus.FAILED,
+        "finished_at": now,
+        "return_value": None,
+        **_error_fields(exc),
+    }
+    return "failed" if _apply(row, changes) else "lost"
 
 
 def release(row: Row) -> bool:
     """Give a claimed task back to the queue untried (worker shutting down)."""
-    return bool(
-        _still_ours(row).update(
-            status=TaskResultStatus.READY,
-            run_after=get_date_max(),
-            worker_ids=list(row.worker_ids[:-1]),
-        )
-    )
+    changes = {
+        "status": TaskResultStatus.READY,
+        "run_after": get_date_max(),
+        "worker_ids": list(row.worker_ids[:-1]),
+    }
+    return _apply(row, changes)
 
 
 class WorkerLost(Exception):

@@ -116,7 +116,6 @@ class Worker:
         except Exception as exc:
             outcome = queue.mark_failed(row, exc)
             logger.warning("task %s (%s) raised %r: %s", row.id, row.task_path, exc, outcome)
-        row.refresh_from_db()
         task_finished.send(sender=sender, task_result=row.task_result)
 
     # --- the process --------------------------------------------------------
