@@ -102,10 +102,30 @@ def _is_last_active_admin(user: User) -> bool:
     return admins == [user.pk]
 
 
+def _collect(errors: dict[str, list[str]], exc: ValidationError) -> None:
+    for field, messages in exc.message_dict.items():
+        errors.setdefault(field, []).extend(messages)
+
+
 def _create(*, email: str, password: str, name: str, role: str, actor: User | None) -> User:
-    email = normalise_email(email)
-    user = User(email=email, name=_clean_name(name), role=role, is_superuser=role == Role.ADMIN)
-    _check_password(password, user)
+    """Validate everything first so one answer lists every problem."""
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalise_email(email)
+        _ensure_email_free(email)
+    except ValidationError as exc:
+        _collect(errors, exc)
+    try:
+        name = _clean_name(name)
+    except ValidationError as exc:
+        _collect(errors, exc)
+    user = User(email=email, name=name, role=role, is_superuser=role == Role.ADMIN)
+    try:
+        _check_password(password, user)
+    except ValidationError as exc:
+        _collect(errors, exc)
+    if errors:
+        raise ValidationError(errors)
     user.set_password(password)
     try:
         with transaction.atomic():

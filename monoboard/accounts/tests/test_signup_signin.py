@@ -138,3 +138,10 @@ def test_signin_and_signout_enforce_csrf(member: User) -> None:
     token = client.cookies["csrftoken"].value
     assert client.post(SIGNOUT, {"csrfmiddlewaretoken": token}).status_code == 302
     assert signed_in_email(client) is None
+
+
+def test_signup_reports_every_problem_at_once(outsider_client: Client, member: User) -> None:
+    response = outsider_client.post(SIGNUP, {"email": member.email, "password": "123"})
+    errors = response.context["form"].errors
+    assert errors["email"] == ["An account with this email address already exists."]
+    assert errors["password"]
