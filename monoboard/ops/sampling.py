@@ -14,6 +14,8 @@ from pathlib import Path
 from django.db import connection
 from django.utils import timezone
 
+from monoboard.jobs.selectors import backlog
+from monoboard.ops.metrics import instruments
 from monoboard.ops.metrics.rollup import RETENTION, minute_of
 from monoboard.ops.models import RequestRollup, SlowQuery, SystemSample
 
@@ -78,6 +80,9 @@ def database_connections() -> tuple[int | None, int | None]:
 
 def take_sample(*, now: datetime | None = None) -> SystemSample:
     in_use, limit = database_connections()
+    jobs = backlog(now)
+    instruments.JOBS_READY.set(jobs.ready)
+    instruments.JOBS_OLDEST_AGE.set(jobs.oldest_ready_age_s)
     return SystemSample.objects.create(
         minute=minute_of(now or timezone.now()),
         host=socket.gethostname()[:80],
@@ -86,6 +91,9 @@ def take_sample(*, now: datetime | None = None) -> SystemSample:
         rss_mb=rss_mb(),
         db_connections=in_use,
         db_max_connections=limit,
+        jobs_ready=jobs.ready,
+        jobs_oldest_age_s=jobs.oldest_ready_age_s,
+        jobs_failed_last_hour=jobs.failed_last_hour,
     )
 
 

@@ -91,6 +91,7 @@ def test_system_sample_reads_the_box_and_prune_keeps_thirty_days() -> None:
     sample = sampling.take_sample()
     assert sample.cpu_percent is not None and 0 <= sample.cpu_percent <= 100
     assert sample.memory_percent is not None and 0 < sample.memory_percent < 100
+    assert sample.jobs_ready == 0 and sample.jobs_oldest_age_s == 0.0
     old = timezone.now() - timedelta(days=31)
     SystemSample.objects.create(minute=old)
     RequestRollup.objects.create(minute=old, route="/x", method="GET", count=1, buckets=[1])
@@ -116,3 +117,14 @@ def test_scale_page_is_for_admins_and_shows_the_advice(
     assert "You do not need PostgreSQL yet" in text
     assert member_client.get("/ops/scale/").status_code == 403
     assert outsider_client.get("/ops/scale/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_system_sample_records_the_job_backlog() -> None:
+    from monoboard.ops.tasks import prune_metrics
+
+    prune_metrics.enqueue()
+    prune_metrics.enqueue()
+    sample = sampling.take_sample()
+    assert sample.jobs_ready == 2
+    assert sample.jobs_oldest_age_s is not None and sample.jobs_oldest_age_s >= 0.0
