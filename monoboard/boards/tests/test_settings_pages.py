@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -13,16 +11,6 @@ from monoboard.boards import services
 from monoboard.boards.models import Board, Post, SiteSettings, Status, Tag
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static(settings: Any) -> None:
-    """Render pages without a collectstatic manifest (none exists in a checkout)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
 
 PAGES = [
     "settings:home",
