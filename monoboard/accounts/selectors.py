@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db.models import Q
-from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
+from django.urls import reverse
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from monoboard.accounts.models import Role, User
 from monoboard.lib.cursor import BadCursor, decode_cursor, encode_cursor
@@ -17,6 +19,14 @@ PEOPLE_PER_PAGE = 50
 
 def active_admin_exists() -> bool:
     return User.objects.filter(role=Role.ADMIN, is_active=True).exists()
+
+
+def password_reset_link(user: User) -> str:
+    """An absolute, signed link that lets ``user`` choose a new password once."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("accounts:reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+    return f"{settings.SITE_URL}{path}"
 
 
 def user_from_reset_link(uidb64: str, token: str) -> User | None:

@@ -8,27 +8,18 @@ these; none of them writes ``User`` rows directly.
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
-from monoboard.accounts import selectors, throttle
+from monoboard.accounts import selectors, tasks, throttle
 from monoboard.accounts.models import Role, User
 from monoboard.boards import access
 from monoboard.boards.effects import DomainEvent, emit
-
-logger = logging.getLogger(__name__)
+from monoboard.jobs import enqueue_on_commit
 
 NAME_MAX = 80
 EMAIL_MAX = 254
@@ -279,18 +270,12 @@ def user_reactivate(*, actor: User, user: User) -> User:
 # --- password reset -----------------------------------------------------------
 
 
-def password_reset_link(user: User) -> str:
-    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    path = reverse("accounts:reset_confirm", kwargs={"uidb64": uidb64, "token": token})
-    return f"{settings.SITE_URL}{path}"
-
-
 def password_reset_request(*, email: str) -> None:
-    """Mail a reset link if the address belongs to an active account.
+    """Queue a reset mail if the address belongs to an active account.
 
-    Answers the same way (returns None) whether or not it does, and a mail
-    failure is logged rather than raised, so callers cannot tell them apart.
+    Answers the same way (returns None, quickly) whether or not it does: the
+    mail itself is sent by the jobs worker, so neither the answer nor its
+    timing tells callers which addresses have accounts.
     """
     try:
         email = normalise_email(email)
@@ -299,18 +284,7 @@ def password_reset_request(*, email: str) -> None:
     user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None:
         return
-    context = {
-        "user": user,
-        "link": password_reset_link(user),
-        "site_url": settings.SITE_URL,
-        "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
-    }
-    subject = render_to_string("accounts/email/password_reset_subject.txt", context)
-    body = render_to_string("accounts/email/password_reset.txt", context)
-    try:
-        EmailMessage(" ".join(subject.split()), body, to=[user.email]).send()
-    except Exception:  # the page must not reveal that this address exists
-        logger.exception("could not send the password-reset mail for user %s", user.pk)
+    enqueue_on_commit(tasks.send_password_reset, user.pk)
 
 
 def password_reset_confirm(*, uidb64: str, token: str, password: str) -> User:
