@@ -9,10 +9,12 @@ normal process that could run on its own box at stage 3.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +43,16 @@ def wsgi_command(host: str, port: int, workers: int) -> list[str]:
     ]
 
 
+def fresh_metrics_dir() -> Path:
+    """An empty folder where every child writes its Prometheus figures, so
+    /metrics on any worker reports the whole box (prometheus-client's
+    multi-process mode). Emptied at start: old files would count twice."""
+    path = Path(settings.DATA_DIR) / "prometheus"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 class Command(BaseCommand):
     help = "Serve monoboard: web server plus its helper processes, supervised."
 
@@ -58,7 +70,11 @@ class Command(BaseCommand):
                 arg.format(python=sys.executable, host=host, port=port, events_port=events_port)
                 for arg in argv
             ]
-        children = {name: subprocess.Popen(argv) for name, argv in commands.items()}  # noqa: S603
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir())}
+        children = {
+            name: subprocess.Popen(argv, env=env)  # noqa: S603
+            for name, argv in commands.items()
+        }
         self.stdout.write(f"monoboard is serving on http://{host}:{port}/ ({', '.join(children)})")
         stopping = False
 
