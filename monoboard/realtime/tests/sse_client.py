@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -119,17 +120,32 @@ class Stream:
         self.conn.close()
 
 
+def test_database_url() -> str:
+    """DATABASE_URL naming the database this test process is using."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user = quote(str(db.get("USER") or ""), safe="")
+    password = quote(str(db.get("PASSWORD") or ""), safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = str(db.get("HOST") or "")
+    host = quote(host, safe="") if host.startswith("/") else host
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{quote(str(db['NAME']), safe='')}"
+
+
 @contextmanager
-def events_server(data_dir: Path) -> Iterator[int]:
+def events_server(data_dir: Path, **extra_env: str) -> Iterator[int]:
     """granian serving monoboard.asgi on a free loopback port, over the test DB."""
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": test_database_url(),
         "MONOBOARD_DATA_DIR": str(data_dir),
         "SECRET_KEY": settings.SECRET_KEY,
         "REALTIME_POLL_INTERVAL": "0.05",
         "DJANGO_SETTINGS_MODULE": "monoboard.settings",
+        **extra_env,
     }
     argv = [
         sys.executable, "-m", "granian", "--interface", "asginl", "--host", "127.0.0.1",

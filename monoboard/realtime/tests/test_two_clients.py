@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.db import connection
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from monoboard.accounts.models import User
 from monoboard.boards import services as boards
 from monoboard.boards.models import Board, Post, Status
+from monoboard.realtime.bus import get_backend
 from monoboard.realtime.tests.sse_client import Stream, events_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -88,3 +90,27 @@ def test_members_only_board_streams_to_members_only(
         assert stream.next_event("vote.toggled").json["vote_count"] == 2
     finally:
         stream.close()
+
+
+@pytest.mark.pg_integration
+def test_pg_notify_wakes_the_stream_at_once(
+    tmp_path: Path, public_board: Board, member: User, other_member: User
+) -> None:
+    """Polling and heartbeat catch-up are set to a minute: only NOTIFY can deliver."""
+    if connection.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL")
+    post = boards.post_create(board=public_board, author=member, title="Dark mode please")
+    slow = {"REALTIME_BACKEND": "pg-notify", "REALTIME_HEARTBEAT": "60"}
+    with override_settings(REALTIME_BACKEND="pg-notify"):
+        get_backend.cache_clear()
+        try:
+            with events_server(tmp_path, **slow, REALTIME_POLL_INTERVAL="60") as port:
+                stream = Stream(port, "/events/?board=features")
+                try:
+                    stream.subscribed()
+                    vote(other_member, post)
+                    assert stream.next_event("vote.toggled").json["vote_count"] == 2
+                finally:
+                    stream.close()
+        finally:
+            get_backend.cache_clear()
