@@ -97,3 +97,10 @@ def test_hostile_titles(make_post: MakePost, member_client: Client) -> None:
     make_post("Ordinary idea")
     for title in ['"', "NEAR(", "*", "' OR 1=1 --", "日本語のタイトル", "x" * 500]:
         similar(member_client, "features", title)
+
+
+def test_new_post_form_and_top_bar_link_here(member_client: Client, public_board: Board) -> None:
+    board_page = member_client.get("/b/features/").content.decode()
+    assert 'data-similar-url="/search/similar/" data-board="features"' in board_page
+    assert "search/similar.js" in board_page
+    assert 'action="/search/"' in member_client.get("/").content.decode()
