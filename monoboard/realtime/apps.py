@@ -8,7 +8,9 @@ class RealtimeConfig(AppConfig):
 
     def ready(self) -> None:
         from monoboard.boards import effects
-        from monoboard.realtime import services
+        from monoboard.realtime import checks, services
+
+        del checks  # imported for its @register side effect
 
         effects.subscribe(services.on_domain_event)
         services.register_pruning()

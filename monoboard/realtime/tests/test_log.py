@@ -83,3 +83,18 @@ def test_prune_keeps_the_retention_window(public_board: Board) -> None:
     assert event_prune(batch=1) == 1
     assert list(Event.objects.values_list("id", flat=True)) == [fresh.pk]
     assert "realtime.prune_events" in {r.name for r in registered()}
+
+
+def test_pg_notify_on_sqlite_falls_back_with_a_warning(settings: Any) -> None:
+    from django.db import connection
+
+    from monoboard.realtime.bus import effective_backend_name
+    from monoboard.realtime.checks import pg_notify_needs_postgres
+
+    settings.REALTIME_BACKEND = "pg-notify"
+    if connection.vendor == "postgresql":
+        assert effective_backend_name() == "pg-notify"
+        assert pg_notify_needs_postgres() == []
+    else:
+        assert effective_backend_name() == "db-poll"
+        assert [m.id for m in pg_notify_needs_postgres()] == ["realtime.W001"]
