@@ -105,6 +105,13 @@ class ProfileForm(ServiceErrorsMixin, forms.Form):
         help_text="You sign in with this address.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    current_password = forms.CharField(
+        label="Current password",
+        required=False,
+        strip=False,
+        help_text="Needed only when you change your email address.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class RoleForm(forms.Form):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -24,6 +25,7 @@ from monoboard.jobs import enqueue_on_commit
 NAME_MAX = 80
 EMAIL_MAX = 254
 BAD_CREDENTIALS = "That email and password do not match an active account."
+RESET_MAIL_INTERVAL_S = 60
 LAST_ADMIN = "This is the last active admin; make someone else an admin first."
 
 
@@ -202,16 +204,25 @@ def _require_self_or_admin(actor: User, user: User) -> None:
         access.require_admin(actor)
 
 
-def user_update_profile(*, actor: User, user: User, name: str, email: str) -> User:
+def user_update_profile(
+    *, actor: User, user: User, name: str, email: str, current_password: str = ""
+) -> User:
+    """Change name and email. People changing their own email confirm it with
+    their password, so a borrowed session cannot take the account over."""
     _require_self_or_admin(actor, user)
     name = _clean_name(name)
     email = normalise_email(email)
+    changes_email = email != user.email.lower()
+    if changes_email and actor.pk == user.pk and not user.check_password(current_password or ""):
+        raise ValidationError(
+            {"current_password": "Enter your current password to change your email address."}
+        )
     with transaction.atomic():
         _ensure_email_free(email, exclude_id=user.pk)
         user.name = name
         user.email = email
         user.save(update_fields=["name", "email"])
-        _user_event("user.profile_updated", user, actor)
+        _user_event("user.profile_updated", user, actor, email_changed=changes_email)
     return user
 
 
@@ -283,6 +294,10 @@ def password_reset_request(*, email: str) -> None:
         return
     user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None:
+        return
+    # At most one mail per address per interval, so the form cannot be used
+    # to flood someone's inbox.
+    if not cache.add(f"accounts:reset-mail:{user.pk}", 1, timeout=RESET_MAIL_INTERVAL_S):
         return
     enqueue_on_commit(tasks.send_password_reset, user.pk)
 

@@ -165,6 +165,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 user=me,
                 name=profile_form.cleaned_data["name"],
                 email=profile_form.cleaned_data["email"],
+                current_password=profile_form.cleaned_data["current_password"],
             )
         except ValidationError as exc:
             me.refresh_from_db()

@@ -159,3 +159,12 @@ def test_expired_link_is_refused(outsider_client: Client, member: User, settings
     assert b"This link no longer works" in response.content
     still_good = IssuedEarlier(hours_ago=2.9).make_token(member)
     assert outsider_client.get(_path(uid, still_good)).status_code == 200
+
+
+def test_one_mail_per_address_per_minute(
+    outsider_client: Client, member: User, mailoutbox: list[EmailMessage]
+) -> None:
+    for _ in range(3):
+        assert outsider_client.post(RESET, {"email": member.email}).status_code == 302
+    assert run_jobs() == 1
+    assert len(mailoutbox) == 1

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import client_for, make_user
@@ -110,3 +112,17 @@ def test_role_change_rejects_unknown_role(admin_client: Client, member: User) ->
     assert b"Choose admin, moderator or member." in response.content
     member.refresh_from_db()
     assert member.role == Role.MEMBER
+
+
+def test_people_page_queries_do_not_grow_with_rows(admin_client: Client, admin: User) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(PEOPLE).status_code == 200
+        return len(queries)
+
+    make_user("one@example.com")
+    count()  # the first request also fills per-process caches
+    few = count()
+    for n in range(20):
+        make_user(f"many{n}@example.com")
+    assert count() == few

@@ -21,18 +21,56 @@ def test_profile_shows_and_saves_name_and_email(member_client: Client, member: U
     assert page.status_code == 200
     assert b'value="Mel Member"' in page.content
     response = member_client.post(
-        PROFILE, {"action": "profile", "name": "  Mel   Renamed ", "email": "Mel@New.example"}
+        PROFILE,
+        {
+            "action": "profile",
+            "name": "  Mel   Renamed ",
+            "email": "Mel@New.example",
+            "current_password": PASSWORD,
+        },
     )
     assert response.status_code == 302
     member.refresh_from_db()
     assert (member.name, member.email) == ("Mel Renamed", "mel@new.example")
 
 
+def test_name_alone_changes_without_password(member_client: Client, member: User) -> None:
+    response = member_client.post(
+        PROFILE, {"action": "profile", "name": "Just Mel", "email": member.email}
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.name == "Just Mel"
+
+
+def test_email_change_needs_current_password(member_client: Client, member: User) -> None:
+    response = member_client.post(
+        PROFILE,
+        {
+            "action": "profile",
+            "name": "Mel",
+            "email": "taken.over@example.com",
+            "current_password": "a guess",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["profile_form"].errors["current_password"]
+    assert b'value="taken.over@example.com"' in response.content
+    member.refresh_from_db()
+    assert (member.name, member.email) == ("Mel Member", "mem@example.com")
+
+
 def test_profile_email_taken_keeps_input(
     member_client: Client, member: User, other_member: User
 ) -> None:
     response = member_client.post(
-        PROFILE, {"action": "profile", "name": "Typed Name", "email": other_member.email}
+        PROFILE,
+        {
+            "action": "profile",
+            "name": "Typed Name",
+            "email": other_member.email,
+            "current_password": PASSWORD,
+        },
     )
     assert response.status_code == 200
     assert response.context["profile_form"].errors["email"]
