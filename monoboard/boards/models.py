@@ -84,7 +84,11 @@ class Board(models.Model):
 
 
 class Post(models.Model):
-    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="posts")
+    # No single-column index: every list query is served by one of the
+    # partial post_board_* indexes below, and a plain (board, id) index would
+    # tie with post_board_new and win on SQLite while reading hidden rows.
+    # post_board_created covers whole-board work (counts, cascade deletes).
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="posts", db_index=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="posts"
     )
@@ -137,6 +141,7 @@ class Post(models.Model):
                 fields=["status", "-vote_count", "-id"], name="post_roadmap", condition=LISTED
             ),
             models.Index(fields=["author", "-id"], name="post_author"),
+            models.Index(fields=["board", "created_at"], name="post_board_created"),
         ]
 
     def __str__(self) -> str:
