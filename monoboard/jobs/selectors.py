@@ -24,6 +24,10 @@ class Backlog:
     running: int
     failed_last_hour: int
 
+    @property
+    def oldest_ready_age_text(self) -> str:
+        return duration_text(self.oldest_ready_age_s)
+
 
 def backlog(now: datetime.datetime | None = None) -> Backlog:
     """The figures the scale advisor and metrics read (a few indexed counts)."""
@@ -49,11 +53,26 @@ class FailedJob:
     queue_name: str
     args: str
     error: str
+    message: str  # the exception's last line, for the list
     traceback: str
     attempts: int
     enqueued_at: datetime.datetime
     started_at: datetime.datetime | None
     finished_at: datetime.datetime | None
+
+
+def _last_line(traceback: str) -> str:
+    lines = [line for line in traceback.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def duration_text(seconds: float) -> str:
+    """A short human duration: "45 s", "12 min", "3 h", "2 days"."""
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            count = round(seconds / size)
+            return f"{count} {unit}{'s' if unit == 'day' and count != 1 else ''}"
+    return f"{seconds:.0f} s"
 
 
 def _failed_job(row: Row) -> FailedJob:
@@ -65,6 +84,7 @@ def _failed_job(row: Row) -> FailedJob:
         queue_name=row.queue_name,
         args=json.dumps(args_kwargs, sort_keys=True),
         error=row.exception_class_path,
+        message=_last_line(row.traceback),
         traceback=row.traceback,
         attempts=attempts(row),
         enqueued_at=row.enqueued_at,
@@ -98,6 +118,10 @@ class ScheduleInfo:
     task_path: str
     every: datetime.timedelta
     last_run_at: datetime.datetime | None
+
+    @property
+    def every_text(self) -> str:
+        return duration_text(self.every.total_seconds())
 
 
 def schedules() -> list[ScheduleInfo]:

@@ -40,7 +40,7 @@ def test_admin_sees_the_failed_job_with_its_error_arguments_and_attempts(
     assert "always_fails" in html
     assert "disk full" in html  # in the arguments and in the traceback
     assert "builtins.RuntimeError" in html
-    assert "<td>3</td>" in html  # attempts
+    assert '<td class="jobs-num" data-testid="attempts">3</td>' in html
     assert retry_url(failed_job) in html
 
 

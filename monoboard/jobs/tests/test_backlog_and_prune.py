@@ -64,3 +64,8 @@ def test_prune_deletes_only_finished_tasks_older_than_a_week(
         uuid.UUID(recent.id),
     }
     assert prune_finished_jobs.call() == 0  # idempotent: a second run finds nothing
+
+
+def test_durations_read_as_people_say_them() -> None:
+    texts = [selectors.duration_text(s) for s in (0, 45, 60, 3599, 3600, 86400, 3 * 86400)]
+    assert texts == ["0 s", "45 s", "1 min", "60 min", "1 h", "1 day", "3 days"]
