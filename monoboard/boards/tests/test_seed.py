@@ -101,3 +101,8 @@ def test_bad_arguments_are_refused_before_writing(args: tuple[str, ...], message
         seed(*args)
     assert not Post.objects.exists()
     assert not User.objects.exists()
+
+
+def test_fider_shape_with_overrides() -> None:
+    out = seed("--fider", "--users", "4", "--posts", "6", "--votes", "12", "--comments", "3")
+    assert "Added 4 users, 1 board, 6 posts, 12 votes and 3 comments" in out

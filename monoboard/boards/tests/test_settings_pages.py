@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from monoboard.accounts.models import User
@@ -267,3 +269,28 @@ def test_tag_errors_keep_input(admin: User, admin_client: Client) -> None:
     assert "already a tag" in errors["name"][0]
     assert b'value="mobile"' in response.content
     assert Tag.objects.count() == 1
+
+
+# --- Query counts -----------------------------------------------------------------
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("name", ["settings:boards", "settings:statuses", "settings:tags"])
+def test_list_pages_run_a_fixed_number_of_queries(
+    admin: User, admin_client: Client, name: str
+) -> None:
+    url = reverse(name)
+    services.board_create(actor=admin, name="One")
+    services.tag_save(actor=admin, name="Tag one")
+    _queries(admin_client, url)  # the first request of a process checks more (first run)
+    small = _queries(admin_client, url)
+    for i in range(2, 8):
+        services.board_create(actor=admin, name=f"Board {i}")
+        services.tag_save(actor=admin, name=f"Tag {i}")
+        services.status_save(actor=admin, fields=services.StatusFields(name=f"Status {i}"))
+    assert _queries(admin_client, url) == small

@@ -52,9 +52,11 @@ class Command(BaseCommand):
         except PlanError as error:
             raise CommandError(str(error)) from error
         elapsed = time.monotonic() - started
+        parts = [_count(getattr(seeded, name), name) for name in AMOUNTS]
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Added {seeded.users:,} users, {seeded.boards:,} boards, {seeded.posts:,} posts, "
-                f"{seeded.votes:,} votes and {seeded.comments:,} comments in {elapsed:.1f} s."
-            )
+            self.style.SUCCESS(f"Added {', '.join(parts[:-1])} and {parts[-1]} in {elapsed:.1f} s.")
         )
+
+
+def _count(n: int, plural: str) -> str:
+    return f"{n:,} {plural if n != 1 else plural[:-1]}"
