@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck venv dev-venv migrate clean
+.PHONY: run test lint typecheck venv dev-venv migrate clean stage2
 
 $(VENV)/.runtime: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: install it (pyenv install $(PYTHON_VERSION))"; exit 1; }
@@ -34,6 +34,10 @@ run: venv
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+## Stage 2 on this machine: PostgreSQL + PgBouncer in var/stage2/, served on $(HOST):$(PORT).
+stage2: venv
+	HOST=$(HOST) PORT=$(PORT) scripts/stage2
 
 lint: dev-venv
 	$(VENV)/bin/ruff check .

@@ -236,6 +236,7 @@ def postgres_server(
     bin_dir = postgres_bin_dir()
     owns_base = base_dir is None
     base = Path(tempfile.mkdtemp(prefix="monoboard-pg-")) if base_dir is None else base_dir
+    base = base.resolve()  # the server runs with the data dir as its working dir
     base.mkdir(parents=True, exist_ok=True)
     # The postgres account must be able to reach the data dir inside it.
     base.chmod(0o755)

@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-connections", type=int, default=200)
     parser.add_argument("--dir", type=Path, default=None, help="keep server data here")
+    parser.add_argument("--pg-port", type=int, default=None, help="default: a free port")
+    parser.add_argument("--bouncer-port", type=int, default=None, help="default: a free port")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command: list[str] = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -47,13 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         pg_dir = args.dir / "postgres" if args.dir else None
         pg = stack.enter_context(
-            postgres_server(base_dir=pg_dir, max_connections=args.max_connections)
+            postgres_server(
+                base_dir=pg_dir, port=args.pg_port, max_connections=args.max_connections
+            )
         )
         env = dict(os.environ)
         env["DATABASE_DIRECT_URL"] = pg.url()
         if args.via == "pgbouncer":
             bouncer_dir = args.dir / "pgbouncer" if args.dir else None
-            bouncer = stack.enter_context(pgbouncer_server(pg, base_dir=bouncer_dir))
+            bouncer = stack.enter_context(
+                pgbouncer_server(pg, base_dir=bouncer_dir, port=args.bouncer_port)
+            )
             env["DATABASE_URL"] = bouncer.url()
             env["DB_POOL"] = "pgbouncer"
             print(f"withdb: PgBouncer {bouncer.url()} -> PostgreSQL {pg.url()}", flush=True)
