@@ -22,6 +22,11 @@ def comment(text: str) -> str:
     return f": {text}\n\n"
 
 
+def ready() -> str:
+    """Sent once the stream is subscribed. No ``id:``, so Last-Event-ID stays."""
+    return "event: ready\ndata: {}\n\n"
+
+
 def retry(milliseconds: int) -> str:
     return f"retry: {milliseconds}\n\n"
 

@@ -77,8 +77,8 @@ async def _stream(
     hub = get_hub()
     sub = hub.subscribe(board_id=board_id, post_id=post_id)
     try:
-        yield sse.retry(settings.REALTIME_RETRY_MS)
         await hub.ensure_started()
+        yield sse.retry(settings.REALTIME_RETRY_MS)
         sent = 0
         if last_event_id is not None:
             missed = await sync_to_async(selectors.replay_events)(
@@ -96,8 +96,9 @@ async def _stream(
                 # Too much was missed to replay: the page should reload.
                 yield sse.message(event_id=sent, kind="stale", data={})
                 return
-        else:
-            yield sse.comment("connected")
+        # From here on every event reaches this stream: pages (and tests) may
+        # rely on "ready" meaning that nothing in between can be lost.
+        yield sse.ready()
         while not sub.overflowed:
             try:
                 event = await asyncio.wait_for(sub.queue.get(), settings.REALTIME_HEARTBEAT)

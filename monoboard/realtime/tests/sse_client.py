@@ -97,15 +97,15 @@ class Stream:
         return self.response.status
 
     def subscribed(self) -> None:
-        """Wait for the server's "connected" comment: events from now on arrive."""
-        self.next_event("message", comment="connected")
+        """Wait for the server's "ready" event: every event from now on arrives."""
+        self.next_event("ready")
 
-    def next_event(self, kind: str, *, comment: str | None = None) -> Message:
+    def next_event(self, kind: str) -> Message:
         """The next message of ``kind``; raises if none arrives within WAIT."""
         deadline = time.monotonic() + WAIT
         while True:
             for i, message in enumerate(self.pending):
-                if message.kind == kind and (comment is None or comment in message.comments):
+                if message.kind == kind:
                     del self.pending[: i + 1]
                     return message
             self.pending.clear()
@@ -120,7 +120,7 @@ class Stream:
         self.conn.close()
 
 
-def test_database_url() -> str:
+def child_database_url() -> str:
     """DATABASE_URL naming the database this test process is using."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -140,7 +140,7 @@ def events_server(data_dir: Path, **extra_env: str) -> Iterator[int]:
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": child_database_url(),
         "MONOBOARD_DATA_DIR": str(data_dir),
         "SECRET_KEY": settings.SECRET_KEY,
         "REALTIME_POLL_INTERVAL": "0.05",

@@ -84,6 +84,9 @@
   }
 
   var source = new EventSource(url, { withCredentials: true });
+  /* "ready": subscribed, nothing from now on can be missed. */
+  source.addEventListener("ready", function () { body.setAttribute("data-live-state", "ready"); });
+  source.addEventListener("error", function () { body.setAttribute("data-live-state", "reconnecting"); });
   source.addEventListener("vote.toggled", handler(onVote));
   source.addEventListener("comment.created", handler(onComment));
   source.addEventListener("post.status_changed", handler(onStatus));
