@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from monoboard.boards.models import Board, Status
 
 SIMILAR_CANDIDATES = 40
+PREFIX_LETTERS = 5
 WORD_THRESHOLD = 0.3
 _HEADLINE = f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
 # The typed words as a web-search query, or-ed with the same words whose last
@@ -109,8 +110,10 @@ class PostgresBackend:
         )
         head = [
             text,
-            " ".join(words[:-1]) or words[-1],
-            f"{words[-1]}:*",
+            " ".join(words[:-1]),
+            # Stems are short ("notifications" -> "notif"): a long half-typed
+            # word only finds its stem through its first few letters.
+            f"{words[-1][:PREFIX_LETTERS]}:*",
             f"{_HEADLINE}, HighlightAll=true",
             f"{_HEADLINE}, MaxWords=30, MinWords=12",
             f"{_HEADLINE}, MaxWords=30, MinWords=12",

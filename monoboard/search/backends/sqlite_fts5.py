@@ -1,16 +1,16 @@
 """Stage-1 search: SQLite FTS5, in the same database file as everything else.
 
-Two FTS5 tables (created by this app's migration, on SQLite only):
+Tables (created by this app's migrations, on SQLite only):
 
 ``search_post_fts``
-    title, body and comments of each listed post (rowid = post id), tokenised
-    with ``porter unicode61`` and ranked by bm25 with the title weighted highest.
-``search_title_tri``
-    titles only, with the ``trigram`` tokenizer, for similar-title lookups that
-    tolerate typos and half-typed words. ``search_title_tri_vocab`` exposes its
-    document frequencies so that trigrams found in most titles are ignored.
+    FTS5 over title, body and comments of each listed post (rowid = post id),
+    tokenised with ``porter unicode61`` and ranked by bm25 with the title
+    weighted highest. Similar-title lookups use its title column too.
+``search_word`` / ``search_word_tri``
+    every distinct title word, with an FTS5 trigram index, so that typos can
+    be corrected to known words (see :mod:`monoboard.search.backends.spelling`).
 
-Both are joined to ``boards_post`` at query time, so board, status, listing
+The post table is joined to ``boards_post`` at query time, so board, status, listing
 and board privacy are always the current values, not copies in the index.
 """
 
@@ -23,7 +23,7 @@ from django.db import connection, transaction
 
 from monoboard.boards import access
 from monoboard.lib.cursor import decode_cursor, encode_cursor
-from monoboard.search.backends import terms
+from monoboard.search.backends import spelling, terms
 from monoboard.search.backends.base import (
     MARK_CLOSE,
     MARK_OPEN,
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 #: bm25 weights for (title, body, comments): a word in the title counts most.
 WEIGHTS = (10.0, 3.0, 1.0)
 SNIPPET_TOKENS = 24
-#: Trigrams found in more than this share of titles are noise ("ion", "ing").
-COMMON_TRIGRAM_SHARE = 0.05
 SIMILAR_CANDIDATES = 40
 
 _SCORE = "bm25(search_post_fts, {}, {}, {})".format(*WEIGHTS)
@@ -65,10 +63,7 @@ class SqliteFts5Backend:
                 "INSERT INTO search_post_fts(rowid, title, body, comments) VALUES (%s, %s, %s, %s)",
                 [(d.post_id, d.title, d.body, d.comments) for d in docs],
             )
-            cur.executemany(
-                "INSERT INTO search_title_tri(rowid, title) VALUES (%s, %s)",
-                [(d.post_id, d.title) for d in docs],
-            )
+            spelling.remember_words(cur, (d.title for d in docs))
 
     def remove_post(self, post_id: int) -> None:
         with transaction.atomic(), connection.cursor() as cur:
@@ -76,13 +71,12 @@ class SqliteFts5Backend:
 
     def clear(self) -> None:
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("DELETE FROM search_post_fts")
-            cur.execute("DELETE FROM search_title_tri")
+            for table in ("search_post_fts", "search_word", "search_word_tri"):
+                cur.execute(f"DELETE FROM {table}")  # noqa: S608  (fixed names)
 
     @staticmethod
     def _delete(cur: Any, ids: list[int]) -> None:
-        for table in ("search_post_fts", "search_title_tri"):
-            cur.executemany(f"DELETE FROM {table} WHERE rowid = %s", [(i,) for i in ids])  # noqa: S608
+        cur.executemany("DELETE FROM search_post_fts WHERE rowid = %s", [(i,) for i in ids])
 
     # --- reading -----------------------------------------------------------------
 
@@ -97,9 +91,14 @@ class SqliteFts5Backend:
         cursor: str | None = None,
     ) -> SearchResults:
         after = _decode(cursor) if cursor else None
-        match = terms.fts5_match(query)
-        if not match:
+        words = terms.words(query)
+        if not words:
             return SearchResults(hits=[], next_cursor=None)
+        with connection.cursor() as cur:
+            # Whole known words for the half-typed last word: a stemmed prefix
+            # ("notificati") would miss the stemmed word ("notif").
+            more = spelling.completions(cur, words[-1])
+        match = terms.fts5_all_words(words, last_also=more)
         board_ids = _visible_board_ids(viewer, board)
         if not board_ids:
             return SearchResults(hits=[], next_cursor=None)
@@ -137,41 +136,37 @@ class SqliteFts5Backend:
     def similar(
         self, title: str, *, viewer: Actor | None, board: Board, limit: int = 5
     ) -> list[SimilarHit]:
+        """Titles containing every typed word (typos replaced by known words
+        that look like them; the last word may be half-typed), scored in Python."""
         if not access.can_view_board(viewer, board):
             return []
         wanted = terms.title_words(title)
-        grams = terms.trigrams(wanted)
-        if not grams:
+        if not terms.trigrams(wanted):
             return []
-        grams = self._informative(grams)
-        if not grams:
-            return []
-        match = " OR ".join(terms.fts5_quote(g) for g in sorted(grams))
+        groups: list[str] = []
+        best: list[str] = []
         with connection.cursor() as cur:
+            for i, word in enumerate(wanted):
+                last = i == len(wanted) - 1
+                options = spelling.spellings(cur, word, prefix=last)
+                if not options or options[0] in terms.STOP_WORDS:
+                    continue  # unknown anywhere, or a stop word: it must not rule others out
+                quoted = [terms.fts5_quote(o) for o in options]
+                if last:
+                    quoted.append(f"{terms.fts5_quote(word)}*")
+                groups.append("(" + " OR ".join(quoted) + ")")
+                best.append(options[0])
+            if not groups:
+                return []
             cur.execute(
-                "SELECT p.id, search_title_tri.title FROM search_title_tri"
-                " JOIN boards_post p ON p.id = search_title_tri.rowid"
-                " WHERE search_title_tri MATCH %s AND p.board_id = %s AND p.is_listed"
-                " ORDER BY bm25(search_title_tri) LIMIT %s",
-                [match, board.pk, SIMILAR_CANDIDATES],
+                "SELECT p.id, search_post_fts.title FROM search_post_fts"
+                " JOIN boards_post p ON p.id = search_post_fts.rowid"
+                " WHERE search_post_fts MATCH %s AND p.board_id = %s AND p.is_listed"
+                " ORDER BY bm25(search_post_fts, 1.0, 0.0, 0.0) LIMIT %s",
+                [f"title : ({' AND '.join(groups)})", board.pk, SIMILAR_CANDIDATES],
             )
             candidates = cur.fetchall()
-        return rank_similar(wanted, candidates, limit=limit)
-
-    def _informative(self, grams: set[str]) -> set[str]:
-        """Drop trigrams that occur in so many titles that they only add noise and time."""
-        ordered = sorted(grams)
-        with connection.cursor() as cur:
-            cur.execute("SELECT max(rowid) FROM search_title_tri")
-            (top,) = cur.fetchone()
-            cur.execute(
-                "SELECT term, doc FROM search_title_tri_vocab"  # noqa: S608
-                f" WHERE term IN ({', '.join(['%s'] * len(ordered))})",
-                ordered,
-            )
-            freq = dict(cur.fetchall())
-        cutoff = max(50, int((top or 0) * COMMON_TRIGRAM_SHARE))
-        return {g for g in ordered if 0 < freq.get(g, 0) <= cutoff}
+        return rank_similar(best, candidates, limit=limit)
 
 
 def _visible_board_ids(viewer: Actor | None, board: Board | None) -> list[int]:

@@ -30,21 +30,6 @@ def fts5_quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def fts5_match(query: str) -> str:
-    """An FTS5 MATCH expression: every word required, the last one also as a prefix
-    (people search while still typing it).
-
-    Returns "" when the query has no words at all.
-    """
-    terms = words(query)
-    if not terms:
-        return ""
-    parts = [fts5_quote(t) for t in terms]
-    last = parts[-1]
-    parts[-1] = f"({last} OR {last}*)"
-    return " AND ".join(parts)
-
-
 def title_words(title: str) -> list[str]:
     """The words of a title that carry meaning (no stop words, no one- or two-letter words)."""
     return [w for w in words(title) if len(w) >= 3 and w not in STOP_WORDS]
@@ -56,3 +41,18 @@ def trigrams(word_list: list[str]) -> set[str]:
         for i in range(len(word) - 2):
             grams.add(word[i : i + 3])
     return grams
+
+
+def fts5_all_words(word_list: list[str], *, last_also: list[str] | None = None) -> str:
+    """Every word required (already cleaned by :func:`words`), the last also as a
+    prefix or as any of ``last_also`` (known words it begins)."""
+    parts = [fts5_quote(w) for w in word_list]
+    if parts:
+        options = [parts[-1], f"{parts[-1]}*", *(fts5_quote(w) for w in last_also or [])]
+        parts[-1] = "(" + " OR ".join(options) + ")"
+    return " AND ".join(parts)
+
+
+def title_vocabulary(title: str) -> set[str]:
+    """Every distinct word of a title that could be typed into the new-post form."""
+    return {w.lower() for w in _WORD.findall(title or "") if 3 <= len(w) <= 40}

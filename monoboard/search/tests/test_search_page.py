@@ -47,6 +47,11 @@ def test_matches_are_highlighted_and_prefix_matches_last_word(
     html = response.content.decode()
     assert "<mark>notifications</mark>" in html
     assert "Email <mark>notifications</mark>" in html
+    # A longer half-typed word whose stem differs from the stored word's stem.
+    assert (
+        b"<mark>notifications</mark>"
+        in outsider_client.get("/search/", {"q": "notificati"}).content
+    )
 
 
 def test_comments_are_searched(

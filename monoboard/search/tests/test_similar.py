@@ -30,6 +30,13 @@ def test_finds_similar_titles_with_typos_and_partial_words(
     assert [p["id"] for p in similar(member_client, "features", "dark mod")] == [dark.pk]
     assert [p["id"] for p in similar(member_client, "features", "emial notifcations")] == [notif.pk]
     assert [p["id"] for p in similar(member_client, "features", "notif")] == [notif.pk]
+    assert [p["id"] for p in similar(member_client, "features", "notificatio")] == [notif.pk]
+
+
+def test_swapped_letters_in_short_words(make_post: MakePost, member_client: Client) -> None:
+    saved = make_post("Saved filters on the board page")
+    make_post("Recurring tasks")
+    assert [p["id"] for p in similar(member_client, "features", "svaed filters")] == [saved.pk]
 
 
 def test_returns_the_fields_the_form_needs(
