@@ -7,6 +7,7 @@ where the servers are not installed (``scripts/pg-install`` installs them).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,11 +65,4 @@ def pg_empty_database(pg_server: PostgresServer) -> Iterator[str]:
         pg_server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _numbers() -> Iterator[int]:
-    number = 0
-    while True:
-        number += 1
-        yield number
-
-
-_counter = _numbers()
+_counter = itertools.count(1)

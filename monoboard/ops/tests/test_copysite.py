@@ -54,12 +54,14 @@ for i, post in enumerate(posts):
     for person in people[: i % 6]:
         boards.vote_toggle(post=post, user=person)
     boards.comment_create(post=post, author=people[(i + 1) % 5], body=f"Comment on {i}")
+boards.post_create(board=features, author=admin, title="Tagged by the admin",
+                   tag_ids=[t.pk for t in tags])
 boards.post_set_status(post=posts[1], actor=admin, status=Status.objects.get(slug="planned"),
                        note="On the roadmap")
 boards.post_merge(source=posts[4], target=posts[5], actor=admin)
 """
 
-POSTS, USERS = 12, 6
+POSTS, USERS = 13, 6
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +120,7 @@ def test_copies_every_table_and_verifies(copied: Copied) -> None:
         assert f"\n{table} " in copied.output
     assert fetch(copied.target, "SELECT count(*) FROM boards_post") == [(POSTS,)]
     assert fetch(copied.target, "SELECT count(*) FROM accounts_user") == [(USERS,)]
+    assert fetch(copied.target, "SELECT count(*) FROM boards_post_tags") == [(3,)]
     titles = fetch(copied.target, "SELECT title FROM boards_post ORDER BY id LIMIT 1")
     assert titles == [("Idea number 0 — ünïcode",)]
 
