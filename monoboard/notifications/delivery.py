@@ -100,9 +100,10 @@ def fan_out(event_kind: str, post_id: int, actor_id: int | None, data: dict[str,
         u for u in selectors.subscribers(post, exclude_id=actor_id) if u.pk not in already
     ]
     post_url = links.absolute(links.post_path(post))
+    deliveries = selectors.deliveries_for([u.pk for u in recipients], message.kind)
     with transaction.atomic():
         for user in recipients:
-            delivery = selectors.preferences(user.pk).get(message.kind, Delivery.INSTANT)
+            delivery = deliveries[user.pk]
             Notification.objects.create(
                 user=user,
                 kind=message.kind,

@@ -50,14 +50,38 @@ def subscribers(post: Post, *, exclude_id: int | None) -> list[User]:
 
 
 def is_following(user: Actor | None, post: Post) -> bool:
+    """The same rule as subscriber_ids, for one person: at most three small lookups."""
     uid = access.member_id(user)
-    return uid is not None and uid in subscriber_ids(post)
+    if uid is None:
+        return False
+    explicit = (
+        Subscription.objects.filter(post=post, user_id=uid)
+        .values_list("following", flat=True)
+        .first()
+    )
+    if explicit is not None:
+        return explicit
+    return (
+        post.author_id == uid
+        or Vote.objects.filter(post=post, user_id=uid).exists()
+        or Comment.objects.filter(post=post, author_id=uid, deleted_at__isnull=True).exists()
+    )
 
 
 def preferences(user_id: int) -> dict[str, str]:
     """Every kind with the user's delivery choice (instant where none was saved)."""
     chosen = dict(Preference.objects.filter(user_id=user_id).values_list("kind", "delivery"))
     return {kind: chosen.get(kind, Delivery.INSTANT) for kind in Kind.values}
+
+
+def deliveries_for(user_ids: list[int], kind: str) -> dict[int, str]:
+    """Each user's delivery choice for one kind, in one query."""
+    chosen = dict(
+        Preference.objects.filter(user_id__in=user_ids, kind=kind).values_list(
+            "user_id", "delivery"
+        )
+    )
+    return {uid: chosen.get(uid, Delivery.INSTANT) for uid in user_ids}
 
 
 def unread_count(user_id: int) -> int:

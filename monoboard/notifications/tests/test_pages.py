@@ -177,3 +177,18 @@ def test_admin_test_email_goes_through_the_outbox(
     assert "ops@example.com" in page and "sent" in page
     bad = admin_client.post("/notifications/admin/test/", {"address": "not an address"})
     assert bad.status_code == 400
+
+
+def test_post_page_follow_button_follows_and_unfollows(
+    member_client: Client, other_member: User, post: Post
+) -> None:
+    page_url = links.post_path(post)
+    assert "Unfollow" in member_client.get(page_url).content.decode()  # the author follows
+    viewer = Client()
+    viewer.force_login(other_member)
+    assert ">Follow<" in viewer.get(page_url).content.decode()
+    response = viewer.post(f"/notifications/follow/{post.pk}/", {"follow": "1", "next": page_url})
+    assert response["Location"] == page_url
+    assert "Unfollow" in viewer.get(page_url).content.decode()
+    viewer.post(f"/notifications/follow/{post.pk}/", {"follow": "0", "next": page_url})
+    assert ">Follow<" in viewer.get(page_url).content.decode()
