@@ -32,6 +32,7 @@ from monoboard.jobs.models import WorkerHeartbeat
 from monoboard.jobs.schedules import run_due_schedules
 
 logger = logging.getLogger("monoboard.jobs")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class Worker:
                     logger.exception("worker thread: database error; retrying")
                     connection.close()
                     ran = False
+                    self.stopping.wait(self.config.poll_interval_s)
                 if not ran:
                     if self.config.batch:
                         return
@@ -173,10 +175,21 @@ class Worker:
         logger.info("worker %s: %s, stopping", self.worker_id, signal.strsignal(signum))
         self.stopping.set()
 
-    def run(self) -> None:
-        """Run until SIGTERM/SIGINT (or, in batch mode, until the queue is empty)."""
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
+    def run(self) -> bool:
+        """Run until SIGTERM/SIGINT (or, in batch mode, until the queue is empty).
+
+        Returns False when the task threads died on their own (a bug or a
+        database that stayed unreachable), so the process can exit non-zero
+        and its supervisor notice.
+        """
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
+        try:
+            return self._run_until_stopped()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _run_until_stopped(self) -> bool:
         logger.info(
             "worker %s: queues=%s concurrency=%d",
             self.worker_id,
@@ -192,7 +205,8 @@ class Worker:
             thread.start()
         next_beat = time.monotonic() + self.config.heartbeat_s
         while not self.stopping.is_set() and any(t.is_alive() for t in threads):
-            self.stopping.wait(min(self.config.poll_interval_s, self.config.heartbeat_s))
+            tick = min(self.config.poll_interval_s, self.config.heartbeat_s)
+            self.stopping.wait(min(tick, 0.05) if self.config.batch else tick)
             if self.stopping.is_set():
                 break
             try:
@@ -204,8 +218,10 @@ class Worker:
             except DatabaseError:
                 logger.exception("worker housekeeping: database error; retrying")
                 connection.close()
+        crashed = not self.stopping.is_set() and not self.config.batch
         self.stopping.set()
         self._shutdown(threads)
+        return not crashed
 
     def _shutdown(self, threads: list[threading.Thread]) -> None:
         deadline = time.monotonic() + self.config.grace_s

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from monoboard.jobs.worker import Worker, WorkerConfig
 
@@ -37,4 +37,5 @@ class Command(BaseCommand):
             batch=options["batch"] or None,
             run_schedules=False if options["no_schedules"] else None,
         )
-        Worker(config, worker_id=options["worker_id"]).run()
+        if not Worker(config, worker_id=options["worker_id"]).run():
+            raise CommandError("the task threads stopped unexpectedly; see the log above")
