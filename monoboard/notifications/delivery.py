@@ -115,6 +115,8 @@ def fan_out(event_kind: str, post_id: int, actor_id: int | None, data: dict[str,
             )
             if delivery == Delivery.INSTANT:
                 _queue_instant(user, post, post_url, message)
+        if Delivery.INSTANT in deliveries.values():
+            services.schedule_drain()  # one outbox run for the whole batch
     return len(recipients)
 
 
@@ -134,6 +136,7 @@ def _queue_instant(user: User, post: Post, post_url: str, message: Message) -> N
         headers=_unsubscribe_headers(unsubscribe_url),
         user=user,
         kind=message.kind,
+        schedule=False,
     )
 
 
@@ -186,6 +189,10 @@ def drain_outbox(*, limit: int | None = None) -> DrainResult:
     if not due:
         return DrainResult()
     mailer = mailers.default
+    try:
+        mailer.open()  # one connection for the batch when the server is up
+    except Exception:  # each send below reconnects and records its own error
+        mailer.close()
     try:
         for pk in due:
             # The claim: only one worker's UPDATE can move a row out of pending.
@@ -240,7 +247,10 @@ def send_digests() -> int:
         .distinct()
         .order_by("user_id")
     )
-    return sum(1 for uid in user_ids if _digest_for(uid))
+    sent = sum(1 for uid in user_ids if _digest_for(uid))
+    if sent:
+        services.schedule_drain()
+    return sent
 
 
 @transaction.atomic
@@ -285,5 +295,6 @@ def _digest_for(user_id: int) -> bool:
         headers=_unsubscribe_headers(unsubscribe_url),
         user=user,
         kind=links.DIGEST,
+        schedule=False,
     )
     return True

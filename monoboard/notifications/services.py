@@ -105,10 +105,10 @@ def outbox_add(
     headers: dict[str, str] | None = None,
     user: User | None = None,
     kind: str = "",
+    schedule: bool = True,
 ) -> OutboxEmail:
-    """Queue one email; the outbox job is scheduled to run once this commits."""
-    from monoboard.notifications.tasks import drain_outbox
-
+    """Queue one email and, unless the caller batches (schedule=False), run the
+    outbox job once this commits."""
     email = OutboxEmail.objects.create(
         recipient=recipient,
         subject=subject[:250],
@@ -118,8 +118,15 @@ def outbox_add(
         user=user,
         kind=kind,
     )
-    enqueue_on_commit(drain_outbox)
+    if schedule:
+        schedule_drain()
     return email
+
+
+def schedule_drain() -> None:
+    from monoboard.notifications.tasks import drain_outbox
+
+    enqueue_on_commit(drain_outbox)
 
 
 @transaction.atomic
@@ -152,7 +159,5 @@ def outbox_retry(*, actor: User, email_id: int | None = None) -> int:
         rows = rows.filter(pk=email_id)
     count = rows.update(state=OutboxState.PENDING, attempts=0, next_attempt_at=timezone.now())
     if count:
-        from monoboard.notifications.tasks import drain_outbox
-
-        enqueue_on_commit(drain_outbox)
+        schedule_drain()
     return count
