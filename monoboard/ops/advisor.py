@@ -42,6 +42,7 @@ JOB_AGE_LIMIT_S = 60.0
 CACHE_HIT_LIMIT = 0.8
 REPLICA_LAG_LIMIT_MS = 1000.0
 MIN_REQUESTS = 50  # fewer requests than this say nothing about latency
+MIN_SAMPLES = 5  # "sustained" CPU or memory needs at least five one-minute samples
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
 
     def median(values: list[float | int | None]) -> float | None:
         present = [float(v) for v in values if v is not None]
-        return statistics.median(present) if present else None
+        return statistics.median(present) if len(present) >= MIN_SAMPLES else None
 
     figures.cpu_percent = median([s.cpu_percent for s in samples])
     figures.memory_percent = median([s.memory_percent for s in samples])
@@ -405,12 +406,14 @@ def not_needed(stage: int, f: Figures, step: Step | None) -> list[str]:
             f"You do not need PostgreSQL yet: {f.lock_waits} writes waited for SQLite's write "
             f"lock in the last {_hours(f.window)}, and p95 read latency is {p95}."
         )
-    if stage < 3 and (step is None or step.stage != 3):
+    cpu_ok = f.cpu_percent is None or f.cpu_percent <= CPU_LIMIT
+    if stage < 3 and (step is None or step.stage != 3) and cpu_ok:
         cpu = f"{f.cpu_percent:.0f}%" if f.cpu_percent is not None else "not yet measured"
         notes.append(
             f"You do not need more app instances yet: median CPU is {cpu} (limit {CPU_LIMIT:.0f}%)."
         )
-    if stage < 4 and (step is None or step.stage != 4):
+    reads_ok = f.read_p95_ms is None or f.read_p95_ms <= READ_P95_LIMIT_MS
+    if stage < 4 and (step is None or step.stage != 4) and reads_ok:
         gain = (
             f"{f.db_ms_per_read:.1f} ms" if f.db_ms_per_read is not None else "an unmeasured amount"
         )

@@ -42,6 +42,10 @@ class Series:
             if value is not None
         )
 
+    def dots(self) -> list[tuple[str, str]]:
+        """Each measured point, so a lone measurement still shows."""
+        return [tuple(pair.split(",")) for pair in self.polyline().split()]  # type: ignore[misc]
+
     def limit_y(self) -> float | None:
         if self.limit is None:
             return None

@@ -184,3 +184,25 @@ def test_advise_speaks_json_and_rejects_a_bad_window() -> None:
     assert data["stage"] == 1 and data["next_step"] is None
     with pytest.raises(CommandError):
         run_advise("--hours", "0")
+
+
+@pytest.mark.django_db
+def test_a_single_busy_minute_is_not_sustained_cpu() -> None:
+    history(read_ms=20, cpu=99.0, minutes=3)
+    figures = advisor.measure()
+    assert figures.cpu_percent is None
+    assert advisor.advise(figures, SQLITE).next_step is None
+
+
+@pytest.mark.django_db
+def test_sustained_busy_cpu_on_a_single_box_calls_for_postgresql_first() -> None:
+    history(read_ms=20, cpu=95.0, minutes=10)
+    advice = advisor.advise(advisor.measure(), SQLITE)
+    assert advice.next_step is not None and advice.next_step.stage == 2
+    # Never "you do not need X" while the figure that would say so is over its limit.
+    assert not any("more app instances" in note for note in advice.not_needed)
+
+
+def test_slow_reads_never_come_with_a_you_do_not_need_redis_note() -> None:
+    advice = advisor.advise(Figures(read_p95_ms=300, cpu_percent=20), POSTGRES)
+    assert not any("Redis" in note for note in advice.not_needed)
