@@ -11,7 +11,7 @@ import pytest
 
 from monoboard.accounts.models import User
 from monoboard.boards import services
-from monoboard.boards.models import Board, Post
+from monoboard.boards.models import Board, Post, Status
 
 
 @pytest.fixture(autouse=True)
@@ -44,8 +44,21 @@ def committed(django_capture_on_commit_callbacks: Any) -> Committed:
 MakePost = Callable[..., Post]
 
 
+def ensure_statuses() -> None:
+    """The statuses these tests use. The data migration creates them, but a
+    transactional test elsewhere may have flushed the tables since."""
+    Status.objects.get_or_create(
+        slug="open", defaults={"name": "Open", "is_default": True, "position": 0}
+    )
+    Status.objects.get_or_create(
+        slug="planned", defaults={"name": "Planned", "on_roadmap": True, "position": 1}
+    )
+
+
 @pytest.fixture
 def make_post(committed: Committed, member: User, public_board: Board) -> MakePost:
+    ensure_statuses()
+
     def make(
         title: str, body: str = "", *, board: Board | None = None, author: User | None = None
     ) -> Post:

