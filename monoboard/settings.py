@@ -128,6 +128,8 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 HTTPS = env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+# A failed form token shows the friendly 403 page (boards pages).
+CSRF_FAILURE_VIEW = "monoboard.boards.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -470,3 +470,11 @@ def post_unmerge(request: HttpRequest, board_slug: str, post_id: int) -> HttpRes
     else:
         messages.success(request, "Merge undone; the votes it added were removed.")
     return redirect(post_url(post))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its token (often an expired page): explain, in the site's look."""
+    context = {
+        "reason": "This form expired or was sent from another site. Reload the page and try again."
+    }
+    return render(request, "403.html", context, status=403)

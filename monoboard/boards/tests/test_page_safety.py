@@ -99,6 +99,7 @@ def test_csrf_is_enforced_on_vote_post_and_comment(
     post = make_post(public_board, other_member)
     vote = strict_client.post(action_url(post, "vote"), HTTP_ACCEPT="application/json")
     assert vote.status_code == 403
+    assert "This form expired" in vote.text
     create = strict_client.post(
         reverse("boards:board", args=[public_board.slug]), {"title": "Sneaky post", "body": ""}
     )

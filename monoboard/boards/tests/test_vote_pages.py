@@ -36,9 +36,9 @@ def test_vote_without_script_redirects_back(
 ) -> None:
     post = make_post(public_board, other_member)
     board_url = reverse("boards:board", args=[public_board.slug])
-    response = member_client.post(action_url(post, "vote"), {"next": board_url})
+    response = member_client.post(action_url(post, "vote"), {"next": f"{board_url}#post-1"})
     assert response.status_code == 302
-    assert response["Location"] == board_url
+    assert response["Location"] == f"{board_url}#post-1"
     evil = member_client.post(action_url(post, "vote"), {"next": "https://evil.example/"})
     assert evil["Location"] == post_url(post)
     assert Post.objects.get(pk=post.pk).vote_count == 1
