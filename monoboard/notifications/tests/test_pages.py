@@ -192,3 +192,32 @@ def test_post_page_follow_button_follows_and_unfollows(
     assert "Unfollow" in viewer.get(page_url).content.decode()
     viewer.post(f"/notifications/follow/{post.pk}/", {"follow": "0", "next": page_url})
     assert ">Follow<" in viewer.get(page_url).content.decode()
+
+
+def test_digest_unsubscribe_stops_only_the_digest(
+    jobs: Jobs,
+    member: User,
+    member_client: Client,
+    post: Post,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    member_client.post(
+        "/notifications/preferences/",
+        {"status_changed": "digest", "comment": "instant", "official_response": "digest"},
+    )
+    Notification.objects.create(
+        user=member, kind=Kind.STATUS_CHANGED, post=post, text="Now planned", digest_pending=True
+    )
+    from monoboard.notifications.tasks import send_daily_digests
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send_daily_digests.call()
+    jobs.run()
+    [digest] = sent_to(member.email)
+    url = str(digest.extra_headers["List-Unsubscribe"]).strip("<>")
+    Client(enforce_csrf_checks=True).post(url.removeprefix("https://feedback.example.com"))
+    assert preferences(member.pk) == {
+        "status_changed": "none",
+        "comment": "instant",
+        "official_response": "none",
+    }
