@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "monoboard.jobs",
     "monoboard.notifications",
     "monoboard.search",
+    "ninja",  # serves the API docs page's Swagger UI from its bundled static files
+    "monoboard.api",
+    "monoboard.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +261,22 @@ NOTIFICATIONS_DIGEST_EVERY_HOURS = env_int("NOTIFICATIONS_DIGEST_EVERY_HOURS", 2
 # "auto" picks SQLite FTS5 or PostgreSQL full-text search by the database in use.
 SEARCH_BACKEND = env_choice("SEARCH_BACKEND", "auto", ("auto", "sqlite_fts5", "postgres"))
 SEARCH_RESULTS_PER_PAGE = env_int("SEARCH_RESULTS_PER_PAGE", 20, minimum=1)
+
+# --- JSON API v1 (monoboard/api, docs/api.md) ---------------------------------
+# Requests a minute per API key or user (and per address for signed-in callers),
+# and per address for anonymous callers. Counted in CACHES["default"]: with
+# the default locmem cache each process counts separately.
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
+API_ANON_RATE_LIMIT_PER_MINUTE = env_int("API_ANON_RATE_LIMIT_PER_MINUTE", 60, minimum=1)
+API_ACCESS_TOKEN_TTL_S = env_int("API_ACCESS_TOKEN_TTL_S", 15 * 60, minimum=30)
+API_REFRESH_TOKEN_TTL_S = env_int("API_REFRESH_TOKEN_TTL_S", 7 * 24 * 3600, minimum=60)
+API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+
+# --- Webhooks (monoboard/webhooks, docs/webhooks.md) --------------------------
+WEBHOOKS_TIMEOUT_S = env_float("WEBHOOKS_TIMEOUT_S", 10.0, minimum=0.5)
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1)
+#: First retry delay; later ones double (with jitter), capped by JOBS_RETRY_MAX_DELAY_S.
+WEBHOOKS_RETRY_BASE_DELAY_S = env_float("WEBHOOKS_RETRY_BASE_DELAY_S", 30.0, minimum=0.0)
 
 # --- Product knobs ----------------------------------------------------------
 POSTS_PER_PAGE = env_int("POSTS_PER_PAGE", 20, minimum=1)

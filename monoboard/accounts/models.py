@@ -65,3 +65,46 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_moderator(self) -> bool:
         """Moderators and admins both moderate."""
         return self.role in (Role.ADMIN, Role.MODERATOR)
+
+
+# --- API credentials (monoboard/accounts/credentials.py, docs/api.md) ----------
+
+
+class APIKey(models.Model):
+    """A personal API key. Only the sha256 of the secret is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=80)
+    #: The first characters of the secret, shown so people can tell keys apart.
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "-created_at"], name="apikey_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...)"
+
+
+class RefreshToken(models.Model):
+    """One opaque refresh token of a sign-in; rotated on every use.
+
+    All tokens issued from one password sign-in share a ``family``; presenting
+    a token that was already rotated revokes the whole family.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    family = models.UUIDField(db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of {self.user_id}"

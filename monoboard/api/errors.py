@@ -1,0 +1,147 @@
+"""Every error leaves the API as RFC 9457 problem+json.
+
+``{"type", "title", "status", "detail", "errors"}`` where ``errors`` maps a
+field name to its messages (from Django's ValidationError or from request
+validation), so a client can put each message beside its input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from monoboard.boards import access
+from monoboard.lib.cursor import BadCursor
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Server error",
+}
+
+
+class Problem(Exception):
+    """Raise from a handler to answer with a problem of the given status."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+        self.errors = errors or {}
+        self.headers = headers or {}
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": f"https://monoboard.dev/problems/{status}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "errors": errors or {},
+    }
+    response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            field: [str(m) for m in ValidationError(msgs).messages]
+            for field, msgs in exc.error_dict.items()
+        }
+    return {"__all__": [str(m) for m in exc.messages]}
+
+
+def _ninja_errors(exc: NinjaValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        name = ".".join(loc[1:] if loc and loc[0] in ("payload", "filters") else loc) or "__all__"
+        errors.setdefault(name, []).append(str(error.get("msg", "Invalid value.")))
+    return errors
+
+
+def install(api: NinjaAPI) -> None:
+    """Register the problem+json handlers on ``api``."""
+
+    def on_problem(request: HttpRequest, exc: Problem) -> HttpResponse:
+        return problem_response(exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
+
+    def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors = field_errors(exc)
+        first = next(iter(errors.values()), ["Check the highlighted fields."])[0]
+        return problem_response(422, first, errors=errors)
+
+    def on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        return problem_response(
+            422, "The request does not match the schema.", errors=_ninja_errors(exc)
+        )
+
+    def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        if not access.is_member(getattr(request, "auth", None)):
+            return _unauthenticated(str(exc) or "Sign in first.")
+        return problem_response(403, str(exc) or "You may not do that.")
+
+    def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return _unauthenticated(str(exc) or "Send a valid API key or access token.")
+
+    def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return problem_response(404, str(exc) or "Not found.")
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return problem_response(exc.status_code, str(exc))
+
+    def on_bad_cursor(request: HttpRequest, exc: BadCursor) -> HttpResponse:
+        return problem_response(400, str(exc), errors={"cursor": [str(exc)]})
+
+    def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("API error on %s %s", request.method, request.path)
+        return problem_response(500, "Something went wrong on our side; it has been logged.")
+
+    handlers: list[tuple[type[Exception], Any]] = [
+        (Problem, on_problem),
+        (ValidationError, on_validation),
+        (NinjaValidationError, on_ninja_validation),
+        (PermissionDenied, on_denied),
+        (AuthenticationError, on_auth),
+        (Http404, on_404),
+        (HttpError, on_http_error),
+        (BadCursor, on_bad_cursor),
+        (Exception, on_error),
+    ]
+    for exc_class, handler in handlers:
+        api.add_exception_handler(exc_class, handler)
+
+
+def _unauthenticated(detail: str) -> HttpResponse:
+    return problem_response(401, detail, headers={"WWW-Authenticate": 'Bearer realm="monoboard"'})

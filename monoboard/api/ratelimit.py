@@ -1,0 +1,54 @@
+"""Fixed-window request limits per caller and per client address.
+
+Counters live in Django's ``default`` cache: with the default in-process
+(locmem) cache each process counts on its own; point CACHES at Redis (stage 4)
+and the limit holds across every instance.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from monoboard.api.errors import Problem
+
+WINDOW_S = 60
+
+
+def client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def _hit(bucket: str, limit: int) -> None:
+    now = time.time()
+    window = int(now // WINDOW_S)
+    key = f"api-rate:{bucket}:{window}"
+    cache.add(key, 0, timeout=WINDOW_S + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=WINDOW_S + 5)
+        count = 1
+    if count > limit:
+        retry_after = max(1, int((window + 1) * WINDOW_S - now) + 1)
+        raise Problem(
+            429,
+            f"Rate limit of {limit} requests a minute reached; retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def check(request: HttpRequest, *, caller: str | None) -> None:
+    """Count this request; raise a 429 problem when a limit is passed.
+
+    Signed-in callers are limited per caller (their key or account); everyone
+    is also limited per address, at the higher authenticated rate when signed in.
+    """
+    if caller is not None:
+        _hit(f"caller:{caller}", settings.API_RATE_LIMIT_PER_MINUTE)
+        _hit(f"ip:{client_ip(request)}", settings.API_RATE_LIMIT_PER_MINUTE)
+    else:
+        _hit(f"anon-ip:{client_ip(request)}", settings.API_ANON_RATE_LIMIT_PER_MINUTE)

@@ -1,0 +1,60 @@
+"""Access and refresh tokens for client apps (docs/api.md, "Tokens")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from ninja import Router
+
+from monoboard.accounts import credentials
+from monoboard.api import ratelimit
+from monoboard.api.errors import Problem
+from monoboard.api.schemas import RevokeIn, TokenIn, TokenOut
+
+router = Router(tags=["auth"])
+
+
+def _out(pair: credentials.TokenPair) -> dict[str, Any]:
+    return {
+        "access_token": pair.access_token,
+        "token_type": "Bearer",
+        "expires_in": pair.expires_in,
+        "refresh_token": pair.refresh_token,
+    }
+
+
+@router.post("/auth/token", response=TokenOut, auth=None, summary="Sign in or refresh")
+def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
+    ratelimit.check(request, caller=None)
+    if payload.grant_type == "password":
+        if not payload.email or not payload.password:
+            raise Problem(
+                422,
+                "Send email and password.",
+                errors={
+                    name: ["This field is required."]
+                    for name in ("email", "password")
+                    if not getattr(payload, name)
+                },
+            )
+        user = authenticate(request, email=payload.email.lower(), password=payload.password)
+        if user is None or not user.is_active:
+            raise Problem(401, "The email or password is wrong.")
+        return _out(credentials.tokens_for_password_signin(user))
+    if not payload.refresh_token:
+        raise Problem(
+            422, "Send refresh_token.", errors={"refresh_token": ["This field is required."]}
+        )
+    try:
+        return _out(credentials.refresh(payload.refresh_token))
+    except credentials.InvalidCredentials as exc:
+        raise Problem(401, str(exc)) from exc
+
+
+@router.post("/auth/revoke", response={204: None}, auth=None, summary="Sign out a client app")
+def revoke(request: HttpRequest, payload: RevokeIn) -> tuple[int, None]:
+    ratelimit.check(request, caller=None)
+    credentials.revoke(payload.refresh_token)
+    return 204, None

@@ -1,0 +1,287 @@
+"""Request and response shapes; the OpenAPI schema is generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from monoboard.boards import access
+from monoboard.boards.models import Board, Comment, Post, Status, Tag, Vote
+
+
+class Problem(Schema):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: dict[str, list[str]]
+
+
+class StatusOut(Schema):
+    id: int
+    name: str
+    slug: str
+    color: str
+    on_roadmap: bool
+    is_closed: bool
+    is_default: bool
+
+    @staticmethod
+    def of(status: Status) -> dict[str, Any]:
+        return {
+            "id": status.pk,
+            "name": status.name,
+            "slug": status.slug,
+            "color": status.color,
+            "on_roadmap": status.on_roadmap,
+            "is_closed": status.is_closed,
+            "is_default": status.is_default,
+        }
+
+
+class TagOut(Schema):
+    id: int
+    name: str
+    slug: str
+    color: str
+
+    @staticmethod
+    def of(tag: Tag) -> dict[str, Any]:
+        return {"id": tag.pk, "name": tag.name, "slug": tag.slug, "color": tag.color}
+
+
+class BoardOut(Schema):
+    id: int
+    name: str
+    slug: str
+    description: str
+    is_private: bool
+    created_at: datetime
+
+    @staticmethod
+    def of(board: Board) -> dict[str, Any]:
+        return {
+            "id": board.pk,
+            "name": board.name,
+            "slug": board.slug,
+            "description": board.description,
+            "is_private": board.is_private,
+            "created_at": board.created_at,
+        }
+
+
+class BoardIn(Schema):
+    name: str = Field(max_length=80)
+    slug: str = Field("", max_length=80)
+    description: str = Field("", max_length=5000)
+    is_private: bool = False
+
+
+class BoardPatch(Schema):
+    name: str | None = Field(None, max_length=80)
+    description: str | None = Field(None, max_length=5000)
+    is_private: bool | None = None
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+
+
+def person(user: Any) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.display_name}
+
+
+class PostOut(Schema):
+    id: int
+    board: str
+    title: str
+    body: str
+    body_html: str
+    author: PersonOut | None
+    status: StatusOut
+    tags: list[TagOut]
+    vote_count: int
+    comment_count: int
+    voted: bool
+    hidden: bool
+    merged_into: int | None
+    created_at: datetime
+    updated_at: datetime
+    url: str
+
+    @staticmethod
+    def of(post: Post, board: Board | None = None, tags: list[Tag] | None = None) -> dict[str, Any]:
+        board = board or post.board
+        return {
+            "id": post.pk,
+            "board": board.slug,
+            "title": post.title,
+            "body": post.body,
+            "body_html": post.body_html,
+            "author": person(post.author),
+            "status": StatusOut.of(post.status),
+            "tags": [TagOut.of(t) for t in (tags if tags is not None else post.tags.all())],
+            "vote_count": post.vote_count,
+            "comment_count": post.comment_count,
+            "voted": bool(getattr(post, "viewer_voted", False)),
+            "hidden": post.hidden_at is not None,
+            "merged_into": post.merged_into_id,
+            "created_at": post.created_at,
+            "updated_at": post.updated_at,
+            "url": f"/b/{board.slug}/p/{post.pk}/",
+        }
+
+
+class PostPageOut(Schema):
+    items: list[PostOut]
+    next_cursor: str | None
+
+
+class PostIn(Schema):
+    title: str = Field(max_length=500)
+    body: str = Field("", max_length=40000)
+    tag_ids: list[int] = Field(default_factory=list, max_length=50)
+
+
+class PostPatch(Schema):
+    title: str | None = Field(None, max_length=500)
+    body: str | None = Field(None, max_length=40000)
+    tag_ids: list[int] | None = Field(None, max_length=50)
+
+
+class StatusChangeIn(Schema):
+    status_id: int
+    note: str = Field("", max_length=20000)
+
+
+class StatusChangeOut(Schema):
+    id: int | None
+    from_status: int | None
+    to_status: int
+    note: str
+    changed: bool
+
+
+class HiddenIn(Schema):
+    hidden: bool
+
+
+class MergeIn(Schema):
+    target_id: int
+
+
+class VoteOut(Schema):
+    voted: bool
+    vote_count: int
+
+
+class VoterOut(Schema):
+    user: PersonOut
+    created_at: datetime
+
+    @staticmethod
+    def of(vote: Vote) -> dict[str, Any]:
+        return {"user": person(vote.user), "created_at": vote.created_at}
+
+
+class CommentOut(Schema):
+    id: int
+    post_id: int
+    author: PersonOut | None
+    body: str
+    body_html: str
+    is_official: bool
+    is_pinned: bool
+    deleted: bool
+    created_at: datetime
+    edited_at: datetime | None
+
+    @staticmethod
+    def of(comment: Comment) -> dict[str, Any]:
+        return {
+            "id": comment.pk,
+            "post_id": comment.post_id,
+            "author": person(comment.author) if comment.deleted_at is None else None,
+            "body": comment.body,
+            "body_html": comment.body_html,
+            "is_official": comment.is_official,
+            "is_pinned": comment.is_pinned,
+            "deleted": comment.deleted_at is not None,
+            "created_at": comment.created_at,
+            "edited_at": comment.edited_at,
+        }
+
+
+class CommentIn(Schema):
+    body: str = Field(max_length=20000)
+    official: bool = False
+
+
+class CommentPatch(Schema):
+    body: str = Field(max_length=20000)
+
+
+class PinIn(Schema):
+    pinned: bool
+
+
+class SearchHitOut(Schema):
+    post: PostOut
+    snippet: str
+
+
+class SearchPageOut(Schema):
+    items: list[SearchHitOut]
+    next_cursor: str | None
+
+
+class SimilarOut(Schema):
+    id: int
+    title: str
+    url: str
+    vote_count: int
+    status: str
+    voted: bool
+
+
+class MeOut(Schema):
+    authenticated: bool
+    id: int | None
+    email: str | None
+    name: str | None
+    role: Literal["admin", "moderator", "member"] | None
+
+    @staticmethod
+    def of(user: Any) -> dict[str, Any]:
+        if not access.is_member(user):
+            return {"authenticated": False, "id": None, "email": None, "name": None, "role": None}
+        return {
+            "authenticated": True,
+            "id": user.pk,
+            "email": user.email,
+            "name": user.display_name,
+            "role": user.role,
+        }
+
+
+class TokenIn(Schema):
+    grant_type: Literal["password", "refresh_token"]
+    email: str | None = Field(None, max_length=254)
+    password: str | None = Field(None, max_length=1000)
+    refresh_token: str | None = Field(None, max_length=200)
+
+
+class TokenOut(Schema):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    refresh_token: str
+
+
+class RevokeIn(Schema):
+    refresh_token: str = Field(max_length=200)

@@ -1,0 +1,100 @@
+"""Writes for webhooks: endpoints (admins only), deliveries and replays."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from monoboard.boards import access
+from monoboard.jobs import enqueue_on_commit
+from monoboard.webhooks.models import EVENT_KINDS, Delivery, Endpoint
+
+if TYPE_CHECKING:
+    from monoboard.accounts.models import User
+
+
+@dataclass(frozen=True)
+class NewEndpoint:
+    endpoint: Endpoint
+    secret: str  # shown to the admin once
+
+
+def _clean_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"url": "Use an http:// or https:// address."})
+    if len(url) > 500:
+        raise ValidationError({"url": "Keep the address under 500 characters."})
+    return url
+
+
+def _clean_events(events: list[str]) -> list[str]:
+    chosen = [kind for kind in EVENT_KINDS if kind in set(events)]
+    unknown = set(events) - set(EVENT_KINDS)
+    if unknown:
+        raise ValidationError({"events": f"Unknown event: {', '.join(sorted(unknown))}."})
+    if not chosen:
+        raise ValidationError({"events": "Pick at least one event."})
+    return chosen
+
+
+def endpoint_create(
+    *, actor: User, url: str, events: list[str], description: str = ""
+) -> NewEndpoint:
+    access.require_admin(actor)
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    endpoint = Endpoint.objects.create(
+        url=_clean_url(url),
+        events=_clean_events(events),
+        description=description.strip()[:200],
+        secret=secret,
+        created_by=actor,
+    )
+    return NewEndpoint(endpoint=endpoint, secret=secret)
+
+
+def endpoint_set_active(*, actor: User, endpoint: Endpoint, active: bool) -> Endpoint:
+    access.require_admin(actor)
+    endpoint.is_active = active
+    endpoint.save(update_fields=["is_active"])
+    return endpoint
+
+
+def endpoint_delete(*, actor: User, endpoint: Endpoint) -> None:
+    access.require_admin(actor)
+    endpoint.delete()
+
+
+@transaction.atomic
+def deliveries_create(event: str, payload: dict[str, Any]) -> list[Delivery]:
+    """One delivery per active endpoint that wants ``event``, each queued as a job."""
+    from monoboard.webhooks.tasks import deliver_webhook
+
+    created = []
+    for endpoint in Endpoint.objects.filter(is_active=True):
+        if event not in endpoint.events:
+            continue
+        delivery = Delivery.objects.create(endpoint=endpoint, event=event, payload=payload)
+        delivery.payload = {**payload, "delivery_id": delivery.pk}
+        delivery.save(update_fields=["payload"])
+        enqueue_on_commit(deliver_webhook, delivery.pk)
+        created.append(delivery)
+    return created
+
+
+@transaction.atomic
+def delivery_replay(*, actor: User, delivery: Delivery) -> Delivery:
+    """Send the same body again (for example once the receiver is fixed)."""
+    from monoboard.webhooks.tasks import deliver_webhook
+
+    access.require_admin(actor)
+    delivery.state = Delivery.State.PENDING
+    delivery.save(update_fields=["state"])
+    enqueue_on_commit(deliver_webhook, delivery.pk)
+    return delivery

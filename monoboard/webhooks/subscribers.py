@@ -1,0 +1,62 @@
+"""Turn domain events into webhook deliveries (after the write has committed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from monoboard.boards.effects import DomainEvent
+from monoboard.boards.models import Comment, Post
+from monoboard.webhooks import services
+from monoboard.webhooks.models import Endpoint
+
+
+def _webhook_kind(event: DomainEvent) -> str | None:
+    if event.kind == "vote.toggled":
+        return "vote.created" if event.data.get("voted") else None
+    if event.kind in ("post.created", "post.status_changed", "comment.created"):
+        return event.kind
+    return None
+
+
+def _post(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.pk,
+        "title": post.title,
+        "board": post.board.slug,
+        "status": post.status.name,
+        "vote_count": post.vote_count,
+        "url": f"{settings.SITE_URL}/b/{post.board.slug}/p/{post.pk}/",
+    }
+
+
+def payload_for(kind: str, event: DomainEvent, post: Post) -> dict[str, Any]:
+    data: dict[str, Any] = {"post": _post(post), "actor_id": event.actor_id}
+    if kind == "post.status_changed":
+        data["status"] = {"id": event.data.get("status_id"), "name": event.data.get("status")}
+        data["note"] = event.data.get("note", "")
+    elif kind == "comment.created":
+        comment = Comment.objects.filter(pk=int(event.data.get("comment_id") or 0)).first()
+        if comment is not None:
+            data["comment"] = {
+                "id": comment.pk,
+                "body": comment.body,
+                "official": comment.is_official,
+            }
+    elif kind == "vote.created":
+        data["vote_count"] = event.data.get("vote_count")
+    return {"event": kind, "created_at": timezone.now().isoformat(), "data": data}
+
+
+def on_domain_event(event: DomainEvent) -> None:
+    kind = _webhook_kind(event)
+    if kind is None or event.post_id is None:
+        return
+    if not Endpoint.objects.filter(is_active=True).exists():
+        return
+    post = Post.objects.select_related("board", "status").filter(pk=event.post_id).first()
+    if post is None:
+        return
+    services.deliveries_create(kind, payload_for(kind, event, post))
