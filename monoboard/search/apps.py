@@ -6,6 +6,6 @@ class SearchConfig(AppConfig):
     label = "search"
 
     def ready(self) -> None:
-        from monoboard.search import sync
+        from monoboard.search import checks, sync  # noqa: F401  (checks register themselves)
 
         sync.connect()
