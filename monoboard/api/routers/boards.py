@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from monoboard.api.auth import actor
 from monoboard.api.schemas import BoardIn, BoardOut, BoardPatch
@@ -25,7 +25,7 @@ def get_board(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 
 @router.post("/boards", response={201: BoardOut}, summary="Create a board (admins)")
-def create_board(request: HttpRequest, payload: BoardIn) -> tuple[int, dict[str, Any]]:
+def create_board(request: HttpRequest, payload: BoardIn) -> Status[dict[str, Any]]:
     board = services.board_create(
         actor=actor(request),
         name=payload.name,
@@ -33,7 +33,7 @@ def create_board(request: HttpRequest, payload: BoardIn) -> tuple[int, dict[str,
         description=payload.description,
         is_private=payload.is_private,
     )
-    return 201, BoardOut.of(board)
+    return Status(201, BoardOut.of(board))
 
 
 @router.patch("/boards/{slug}", response=BoardOut, summary="Change a board (admins)")
@@ -51,7 +51,7 @@ def update_board(request: HttpRequest, slug: str, payload: BoardPatch) -> dict[s
 
 
 @router.delete("/boards/{slug}", response={204: None}, summary="Delete a board and its posts")
-def delete_board(request: HttpRequest, slug: str) -> tuple[int, None]:
+def delete_board(request: HttpRequest, slug: str) -> Status[None]:
     user = actor(request)
     services.board_delete(actor=user, board=access.board_or_404(user, slug))
-    return 204, None
+    return Status(204, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from monoboard.api import idempotency
 from monoboard.api.auth import actor
@@ -32,10 +32,10 @@ def list_comments(request: HttpRequest, post_id: int) -> list[dict[str, Any]]:
 @router.post("/posts/{post_id}/comments", response={201: CommentOut}, summary="Comment")
 def create_comment(
     request: HttpRequest, post_id: int, payload: CommentIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     user = actor(request)
-    access.require_member(user)
     post = selectors.post_detail(post_id, user)
+    access.require_member(user)
 
     def work() -> tuple[int, dict[str, Any]]:
         comment = services.comment_create(
@@ -43,7 +43,7 @@ def create_comment(
         )
         return 201, CommentOut.of(comment)
 
-    return idempotency.run(request, user.pk, work)
+    return Status(*idempotency.run(request, user.pk, work))
 
 
 @router.patch(
@@ -61,9 +61,9 @@ def update_comment(
 @router.delete(
     "/posts/{post_id}/comments/{comment_id}", response={204: None}, summary="Delete a comment"
 )
-def delete_comment(request: HttpRequest, post_id: int, comment_id: int) -> tuple[int, None]:
+def delete_comment(request: HttpRequest, post_id: int, comment_id: int) -> Status[None]:
     services.comment_delete(comment=_comment(request, post_id, comment_id), actor=actor(request))
-    return 204, None
+    return Status(204, None)
 
 
 @router.put(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field as NField
 from ninja import Query, Router, Schema
+from ninja import Status as Reply
 
 from monoboard.api import idempotency
 from monoboard.api.auth import actor
@@ -77,10 +78,10 @@ def list_posts(request: HttpRequest, slug: str, filters: Query[PostListQuery]) -
 
 
 @router.post("/boards/{slug}/posts", response={201: PostOut}, summary="Post an idea")
-def create_post(request: HttpRequest, slug: str, payload: PostIn) -> tuple[int, dict[str, Any]]:
+def create_post(request: HttpRequest, slug: str, payload: PostIn) -> Reply[dict[str, Any]]:
     user = actor(request)
-    access.require_member(user)
     board = access.board_or_404(user, slug)
+    access.require_member(user)
 
     def work() -> tuple[int, dict[str, Any]]:
         post = services.post_create(
@@ -89,7 +90,7 @@ def create_post(request: HttpRequest, slug: str, payload: PostIn) -> tuple[int, 
         )  # fmt: skip
         return 201, PostOut.of(selectors.post_detail(post.pk, user))
 
-    return idempotency.run(request, user.pk, work)
+    return Reply(*idempotency.run(request, user.pk, work))
 
 
 @router.get("/posts/{post_id}", response=PostOut, summary="One post")
@@ -140,9 +141,9 @@ def set_hidden(request: HttpRequest, post_id: int, payload: HiddenIn) -> dict[st
 
 
 @router.delete("/posts/{post_id}", response={204: None}, summary="Delete a post (moderators)")
-def delete_post(request: HttpRequest, post_id: int) -> tuple[int, None]:
+def delete_post(request: HttpRequest, post_id: int) -> Reply[None]:
     services.post_delete(post=_detail(request, post_id), actor=actor(request))
-    return 204, None
+    return Reply(204, None)
 
 
 @router.post("/posts/{post_id}/merge", response=PostOut, summary="Merge into another post")

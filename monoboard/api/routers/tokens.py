@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from monoboard.accounts import credentials
 from monoboard.api import ratelimit
@@ -54,7 +54,7 @@ def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
 
 
 @router.post("/auth/revoke", response={204: None}, auth=None, summary="Sign out a client app")
-def revoke(request: HttpRequest, payload: RevokeIn) -> tuple[int, None]:
+def revoke(request: HttpRequest, payload: RevokeIn) -> Status[None]:
     ratelimit.check(request, caller=None)
     credentials.revoke(payload.refresh_token)
-    return 204, None
+    return Status(204, None)

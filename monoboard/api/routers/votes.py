@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from monoboard.api import idempotency
 from monoboard.api.auth import actor
@@ -17,8 +17,8 @@ router = Router(tags=["votes"])
 
 def _set(request: HttpRequest, post_id: int, want: bool) -> dict[str, Any]:
     user = actor(request)
-    access.require_member(user)
     post = selectors.post_detail(post_id, user)
+    access.require_member(user)
     if bool(getattr(post, "viewer_voted", False)) == want:
         return {"voted": want, "vote_count": post.vote_count}
     result = services.vote_toggle(post=post, user=user)
@@ -28,16 +28,16 @@ def _set(request: HttpRequest, post_id: int, want: bool) -> dict[str, Any]:
 
 
 @router.post("/posts/{post_id}/vote", response=VoteOut, summary="Toggle your vote")
-def toggle_vote(request: HttpRequest, post_id: int) -> tuple[int, dict[str, Any]]:
+def toggle_vote(request: HttpRequest, post_id: int) -> Status[dict[str, Any]]:
     user = actor(request)
-    access.require_member(user)
     post = selectors.post_detail(post_id, user)
+    access.require_member(user)
 
     def work() -> tuple[int, dict[str, Any]]:
         result = services.vote_toggle(post=post, user=user)
         return 200, {"voted": result.voted, "vote_count": result.vote_count}
 
-    return idempotency.run(request, user.pk, work)
+    return Status(*idempotency.run(request, user.pk, work))
 
 
 @router.put("/posts/{post_id}/vote", response=VoteOut, summary="I vote for this (idempotent)")
