@@ -25,6 +25,9 @@ from monoboard.notifications.tests.smtp_server import (
     smtp_server,
 )
 
+# The test server takes AUTH over plain text on loopback on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
 
 def _queue(address: str = "reader@example.com", **headers: str) -> OutboxEmail:
     return outbox_add(
