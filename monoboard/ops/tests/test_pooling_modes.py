@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections
 
 from conftest import make_user
 from monoboard.accounts.models import User
@@ -43,19 +43,27 @@ def test_direct_conninfo_keeps_the_database_django_uses() -> None:
 
 @pytest.mark.pg_integration
 @pytest.mark.django_db(transaction=True)
-def test_repeated_queries_and_chunked_iteration_work() -> None:
-    """Repeats pass psycopg's prepare threshold; iterator() would use a
-    server-side cursor. Both break behind PgBouncer unless turned off."""
+def test_chunked_iteration_survives_another_session_taking_the_server_connection() -> None:
+    """iterator() would use a server-side cursor, which lives on one server
+    connection. Behind PgBouncer, another session in a transaction takes that
+    connection, and the next fetch lands elsewhere ("cursor does not exist")
+    unless server-side cursors are off, as DB_POOL=pgbouncer sets."""
     for i in range(30):
         make_user(f"reader{i}@example.com")
-    for _ in range(12):
-        with transaction.atomic():
-            assert User.objects.filter(email__startswith="reader").count() == 30
+    second = connections.create_connection("default")
+    try:
+        rows = User.objects.order_by("id").iterator(chunk_size=7)
+        first = next(rows)
+        with second.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT count(*) FROM accounts_user")
+            rest = list(rows)
+            cursor.execute("COMMIT")
+    finally:
+        second.close()
 
-    emails = [u.email for u in User.objects.order_by("id").iterator(chunk_size=7)]
-
-    assert len(emails) == 30
-    assert emails[-1] == "reader29@example.com"
+    emails = [first.email] + [u.email for u in rest]
+    assert emails == [f"reader{i}@example.com" for i in range(30)]
 
 
 @pytest.mark.pg_integration
