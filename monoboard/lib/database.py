@@ -62,6 +62,8 @@ def postgres_database(url: str, *, pool_mode: str) -> dict[str, Any]:
         # Transaction pooling hands each transaction to any server
         # connection: nothing may outlive a transaction on the server.
         config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        # No prepared statements (Django's default too; pinned here because
+        # another server connection would not have them).
         options["prepare_threshold"] = None
         config["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
         config["CONN_HEALTH_CHECKS"] = True
