@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from ninja import Field, Schema
+from ninja import Field, Path, Schema
 
 from monoboard.boards import access
 from monoboard.boards.models import Board, Comment, Post, Status, Tag, Vote
+
+#: Database ids fit in a signed 64-bit integer; larger numbers are refused as
+#: invalid input instead of overflowing the database driver.
+ID_MAX = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 
 class Problem(Schema):
@@ -145,17 +150,17 @@ class PostPageOut(Schema):
 class PostIn(Schema):
     title: str = Field(max_length=500)
     body: str = Field("", max_length=40000)
-    tag_ids: list[int] = Field(default_factory=list, max_length=50)
+    tag_ids: list[Id] = Field(default_factory=list, max_length=50)
 
 
 class PostPatch(Schema):
     title: str | None = Field(None, max_length=500)
     body: str | None = Field(None, max_length=40000)
-    tag_ids: list[int] | None = Field(None, max_length=50)
+    tag_ids: list[Id] | None = Field(None, max_length=50)
 
 
 class StatusChangeIn(Schema):
-    status_id: int
+    status_id: Id
     note: str = Field("", max_length=20000)
 
 
@@ -172,7 +177,7 @@ class HiddenIn(Schema):
 
 
 class MergeIn(Schema):
-    target_id: int
+    target_id: Id
 
 
 class VoteOut(Schema):
@@ -285,3 +290,7 @@ class TokenOut(Schema):
 
 class RevokeIn(Schema):
     refresh_token: str = Field(max_length=200)
+
+
+#: A path parameter holding a database id.
+PathId = Annotated[int, Path(ge=1, le=ID_MAX)]

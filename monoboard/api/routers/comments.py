@@ -9,7 +9,7 @@ from ninja import Router, Status
 
 from monoboard.api import idempotency
 from monoboard.api.auth import actor
-from monoboard.api.schemas import CommentIn, CommentOut, CommentPatch, PinIn
+from monoboard.api.schemas import CommentIn, CommentOut, CommentPatch, PathId, PinIn
 from monoboard.boards import access, selectors, services
 from monoboard.boards.models import Comment
 
@@ -24,14 +24,14 @@ def _comment(request: HttpRequest, post_id: int, comment_id: int) -> Comment:
 
 
 @router.get("/posts/{post_id}/comments", response=list[CommentOut], summary="A post's comments")
-def list_comments(request: HttpRequest, post_id: int) -> list[dict[str, Any]]:
+def list_comments(request: HttpRequest, post_id: PathId) -> list[dict[str, Any]]:
     post = selectors.post_detail(post_id, actor(request))
     return [CommentOut.of(c) for c in selectors.post_comments(post)]
 
 
 @router.post("/posts/{post_id}/comments", response={201: CommentOut}, summary="Comment")
 def create_comment(
-    request: HttpRequest, post_id: int, payload: CommentIn
+    request: HttpRequest, post_id: PathId, payload: CommentIn
 ) -> Status[dict[str, Any]]:
     user = actor(request)
     post = selectors.post_detail(post_id, user)
@@ -50,7 +50,7 @@ def create_comment(
     "/posts/{post_id}/comments/{comment_id}", response=CommentOut, summary="Edit a comment"
 )
 def update_comment(
-    request: HttpRequest, post_id: int, comment_id: int, payload: CommentPatch
+    request: HttpRequest, post_id: PathId, comment_id: PathId, payload: CommentPatch
 ) -> dict[str, Any]:
     comment = _comment(request, post_id, comment_id)
     return CommentOut.of(
@@ -61,7 +61,7 @@ def update_comment(
 @router.delete(
     "/posts/{post_id}/comments/{comment_id}", response={204: None}, summary="Delete a comment"
 )
-def delete_comment(request: HttpRequest, post_id: int, comment_id: int) -> Status[None]:
+def delete_comment(request: HttpRequest, post_id: PathId, comment_id: PathId) -> Status[None]:
     services.comment_delete(comment=_comment(request, post_id, comment_id), actor=actor(request))
     return Status(204, None)
 
@@ -72,7 +72,7 @@ def delete_comment(request: HttpRequest, post_id: int, comment_id: int) -> Statu
     summary="Pin or unpin as the official response (moderators)",
 )
 def pin_comment(
-    request: HttpRequest, post_id: int, comment_id: int, payload: PinIn
+    request: HttpRequest, post_id: PathId, comment_id: PathId, payload: PinIn
 ) -> dict[str, Any]:
     comment = _comment(request, post_id, comment_id)
     return CommentOut.of(

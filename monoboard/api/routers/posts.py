@@ -15,6 +15,7 @@ from monoboard.api.auth import actor
 from monoboard.api.schemas import (
     HiddenIn,
     MergeIn,
+    PathId,
     PostIn,
     PostOut,
     PostPageOut,
@@ -94,12 +95,12 @@ def create_post(request: HttpRequest, slug: str, payload: PostIn) -> Reply[dict[
 
 
 @router.get("/posts/{post_id}", response=PostOut, summary="One post")
-def get_post(request: HttpRequest, post_id: int) -> dict[str, Any]:
+def get_post(request: HttpRequest, post_id: PathId) -> dict[str, Any]:
     return PostOut.of(_detail(request, post_id))
 
 
 @router.patch("/posts/{post_id}", response=PostOut, summary="Edit a post (author or moderators)")
-def update_post(request: HttpRequest, post_id: int, payload: PostPatch) -> dict[str, Any]:
+def update_post(request: HttpRequest, post_id: PathId, payload: PostPatch) -> dict[str, Any]:
     user = actor(request)
     post = _detail(request, post_id)
     services.post_update(
@@ -115,7 +116,7 @@ def update_post(request: HttpRequest, post_id: int, payload: PostPatch) -> dict[
 @router.post(
     "/posts/{post_id}/status", response=StatusChangeOut, summary="Change status, with a note"
 )
-def change_status(request: HttpRequest, post_id: int, payload: StatusChangeIn) -> dict[str, Any]:
+def change_status(request: HttpRequest, post_id: PathId, payload: StatusChangeIn) -> dict[str, Any]:
     user = actor(request)
     post = _detail(request, post_id)
     access.require_moderator(user)
@@ -134,20 +135,20 @@ def change_status(request: HttpRequest, post_id: int, payload: StatusChangeIn) -
 
 
 @router.put("/posts/{post_id}/hidden", response=PostOut, summary="Hide or unhide (moderators)")
-def set_hidden(request: HttpRequest, post_id: int, payload: HiddenIn) -> dict[str, Any]:
+def set_hidden(request: HttpRequest, post_id: PathId, payload: HiddenIn) -> dict[str, Any]:
     user = actor(request)
     services.post_set_hidden(post=_detail(request, post_id), actor=user, hidden=payload.hidden)
     return PostOut.of(_detail(request, post_id))
 
 
 @router.delete("/posts/{post_id}", response={204: None}, summary="Delete a post (moderators)")
-def delete_post(request: HttpRequest, post_id: int) -> Reply[None]:
+def delete_post(request: HttpRequest, post_id: PathId) -> Reply[None]:
     services.post_delete(post=_detail(request, post_id), actor=actor(request))
     return Reply(204, None)
 
 
 @router.post("/posts/{post_id}/merge", response=PostOut, summary="Merge into another post")
-def merge_post(request: HttpRequest, post_id: int, payload: MergeIn) -> dict[str, Any]:
+def merge_post(request: HttpRequest, post_id: PathId, payload: MergeIn) -> dict[str, Any]:
     user = actor(request)
     source = _detail(request, post_id)
     access.require_moderator(user)
@@ -157,7 +158,7 @@ def merge_post(request: HttpRequest, post_id: int, payload: MergeIn) -> dict[str
 
 
 @router.post("/posts/{post_id}/unmerge", response=PostOut, summary="Undo a merge")
-def unmerge_post(request: HttpRequest, post_id: int) -> dict[str, Any]:
+def unmerge_post(request: HttpRequest, post_id: PathId) -> dict[str, Any]:
     user = actor(request)
     services.post_unmerge(source=_detail(request, post_id), actor=user)
     return PostOut.of(_detail(request, post_id))

@@ -9,7 +9,7 @@ from ninja import Router, Status
 
 from monoboard.api import idempotency
 from monoboard.api.auth import actor
-from monoboard.api.schemas import VoteOut, VoterOut
+from monoboard.api.schemas import PathId, VoteOut, VoterOut
 from monoboard.boards import access, selectors, services
 
 router = Router(tags=["votes"])
@@ -28,7 +28,7 @@ def _set(request: HttpRequest, post_id: int, want: bool) -> dict[str, Any]:
 
 
 @router.post("/posts/{post_id}/vote", response=VoteOut, summary="Toggle your vote")
-def toggle_vote(request: HttpRequest, post_id: int) -> Status[dict[str, Any]]:
+def toggle_vote(request: HttpRequest, post_id: PathId) -> Status[dict[str, Any]]:
     user = actor(request)
     post = selectors.post_detail(post_id, user)
     access.require_member(user)
@@ -41,17 +41,17 @@ def toggle_vote(request: HttpRequest, post_id: int) -> Status[dict[str, Any]]:
 
 
 @router.put("/posts/{post_id}/vote", response=VoteOut, summary="I vote for this (idempotent)")
-def vote(request: HttpRequest, post_id: int) -> dict[str, Any]:
+def vote(request: HttpRequest, post_id: PathId) -> dict[str, Any]:
     return _set(request, post_id, True)
 
 
 @router.delete("/posts/{post_id}/vote", response=VoteOut, summary="I do not vote (idempotent)")
-def unvote(request: HttpRequest, post_id: int) -> dict[str, Any]:
+def unvote(request: HttpRequest, post_id: PathId) -> dict[str, Any]:
     return _set(request, post_id, False)
 
 
 @router.get("/posts/{post_id}/voters", response=list[VoterOut], summary="Who voted (moderators)")
-def voters(request: HttpRequest, post_id: int) -> list[dict[str, Any]]:
+def voters(request: HttpRequest, post_id: PathId) -> list[dict[str, Any]]:
     user = actor(request)
     post = selectors.post_detail(post_id, user)
     access.require_moderator(user)
