@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -38,6 +39,15 @@ def wait_until(check: Callable[[], bool], *, timeout: float = 20.0, what: str = 
     raise AssertionError(f"timed out waiting for {what or check}")
 
 
+def child_database_url() -> str:
+    """DATABASE_URL for a child process: this test run's database."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user, password = quote(db["USER"] or ""), quote(db["PASSWORD"] or "")
+    return f"postgres://{user}:{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[StartWorker]:
     procs: list[subprocess.Popen[bytes]] = []
@@ -45,7 +55,7 @@ def start_worker(tmp_path: Path) -> Iterator[StartWorker]:
     def start(**env_overrides: str) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "DATABASE_URL": child_database_url(),
             "MONOBOARD_DATA_DIR": str(tmp_path / "data"),
             "JOBS_HEARTBEAT_S": "0.2",
             "JOBS_LEASE_S": "1.5",
