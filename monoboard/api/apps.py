@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,11 @@ class ApiConfig(AppConfig):
     name = "monoboard.api"
     label = "api"
     verbose_name = "JSON API"
+
+    def ready(self) -> None:
+        from monoboard.api.tasks import prune_idempotency_records
+        from monoboard.jobs import recurring
+
+        recurring.register(
+            "api.prune_idempotency_records", prune_idempotency_records, every=timedelta(hours=1)
+        )

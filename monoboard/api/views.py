@@ -10,9 +10,14 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from monoboard.accounts import credentials
+from monoboard.api.errors import problem_response
 
 #: Session key holding a new key's secret until the profile page shows it once.
 NEW_SECRET_SESSION_KEY = "api_new_key_secret"  # noqa: S105 - a session key name
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    return problem_response(404, f"There is no API endpoint at {request.path}.")
 
 
 def _back() -> HttpResponse:

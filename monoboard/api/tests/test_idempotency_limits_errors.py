@@ -123,3 +123,40 @@ def test_session_calls_need_csrf_for_writes(member: Any, public_board: Board) ->
         headers={"X-CSRFToken": token},
     )
     assert accepted.status_code == 201
+
+
+def test_unknown_api_path_is_404_problem(anon_api: ApiClient) -> None:
+    response = anon_api.get("/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_wrong_method_is_405(member_api: ApiClient) -> None:
+    response = member_api.call("PUT", "/boards")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_password_grant_is_throttled_after_repeated_failures(
+    settings: Any, anon_api: ApiClient, member: Any
+) -> None:
+    settings.SIGNIN_MAX_FAILURES = 2
+    wrong = {"grant_type": "password", "email": member.email, "password": "wrong"}
+    assert [anon_api.post("/auth/token", wrong).status_code for _ in range(3)] == [401, 401, 429]
+    assert anon_api.post("/auth/token", wrong)["Retry-After"]
+
+
+def test_old_idempotency_records_are_pruned(member_api: ApiClient, public_board: Board) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from monoboard.api.models import IdempotencyRecord
+    from monoboard.api.tasks import prune_idempotency_records
+
+    member_api.post(
+        "/boards/features/posts", {"title": "Kept a day"}, headers={"Idempotency-Key": "a"}
+    )
+    assert prune_idempotency_records.call() == 0
+    IdempotencyRecord.objects.update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    assert prune_idempotency_records.call() == 1
