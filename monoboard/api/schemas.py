@@ -46,6 +46,19 @@ class StatusOut(Schema):
         }
 
 
+class StatusIn(Schema):
+    name: str = Field(max_length=40)
+    color: str = Field("#6b7280", max_length=7, description="#rrggbb")
+    on_roadmap: bool = False
+    is_closed: bool = False
+    is_default: bool = False
+
+
+class TagIn(Schema):
+    name: str = Field(max_length=40)
+    color: str = Field("#2563eb", max_length=7, description="#rrggbb")
+
+
 class TagOut(Schema):
     id: int
     name: str

@@ -144,3 +144,44 @@ def test_admin_updates_and_deletes_a_board(admin_api: ApiClient, public_board: B
     assert changed["is_private"] is True and changed["name"] == "Feature requests"
     assert admin_api.call("DELETE", "/boards/features").status_code == 204
     assert not Board.objects.filter(slug="features").exists()
+
+
+def test_admins_manage_statuses_and_tags(
+    admin_api: ApiClient, member_api: ApiClient, anon_api: ApiClient
+) -> None:
+    body = {"name": "Shipped", "color": "#16A34A", "on_roadmap": True, "is_closed": True}
+    assert anon_api.post("/statuses", body).status_code == 401
+    assert member_api.post("/statuses", body).status_code == 403
+    created = admin_api.post("/statuses", body)
+    assert created.status_code == 201
+    status = created.json()
+    assert (status["slug"], status["color"], status["is_closed"]) == ("shipped", "#16a34a", True)
+    renamed = admin_api.call("PUT", f"/statuses/{status['id']}", {**body, "name": "Released"})
+    assert renamed.status_code == 200, renamed.content
+    assert renamed.json()["slug"] == "released"
+    bad = admin_api.post("/statuses", {"name": "Later", "color": "red"})
+    assert bad.status_code == 422 and "color" in bad.json()["errors"]
+    assert admin_api.call("DELETE", f"/statuses/{status['id']}").status_code == 204
+
+    tag = admin_api.post("/tags", {"name": "Mobile"}).json()
+    assert member_api.call("DELETE", f"/tags/{tag['id']}").status_code == 403
+    assert admin_api.call("PUT", f"/tags/{tag['id']}", {"name": "iOS"}).json()["slug"] == "ios"
+    assert admin_api.call("DELETE", f"/tags/{tag['id']}").status_code == 204
+    assert admin_api.call("DELETE", f"/tags/{tag['id']}").status_code == 404
+
+
+def test_search_results_carry_tags_and_author(
+    member_api: ApiClient,
+    public_board: Board,
+    moderator: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    tag = Tag.objects.create(name="Mobile", slug="mobile")
+    with django_capture_on_commit_callbacks(execute=True):
+        post = services.post_create(
+            board=public_board, author=moderator, title="Offline sync", tag_ids=[tag.pk]
+        )
+    (hit,) = member_api.get("/search?q=offline").json()["items"]
+    assert hit["post"]["id"] == post.pk
+    assert [t["slug"] for t in hit["post"]["tags"]] == ["mobile"]
+    assert hit["post"]["author"]["name"] == "Mo Moderator"
