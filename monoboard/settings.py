@@ -212,11 +212,17 @@ REALTIME_EVENTS_URL = env_str("REALTIME_EVENTS_URL")
 # The events process's port under `manage.py serve`; 0 means the web port + 1.
 EVENTS_PORT = env_int("EVENTS_PORT", 0, minimum=0)
 REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS")
+# Every open stream is one request in flight: granian's default (1024 per
+# worker) would refuse the next browser, so the limit is set here. Streams
+# never end by themselves, so stopping waits at most 5 s for them.
+_EVENTS_MAX_STREAMS = str(env_int("EVENTS_MAX_STREAMS", 4096, minimum=128))
 if env_bool("REALTIME_SERVE", True):
     SERVE_PROCESSES["events"] = [
         "{python}", "-m", "granian", "--interface", "asginl",
         "--host", "{host}", "--port", "{events_port}",
         "--workers", str(env_int("EVENTS_WORKERS", 1, minimum=1)),
+        "--backlog", _EVENTS_MAX_STREAMS, "--backpressure", _EVENTS_MAX_STREAMS,
+        "--workers-kill-timeout", "5",
         "--log-level", "warning", "monoboard.asgi:application",
     ]  # fmt: skip
 
