@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 
 from monoboard.api import errors
 from monoboard.api.auth import api_auth
-from monoboard.api.routers import boards, catalog, comments, posts, tokens, votes
+from monoboard.api.routers import boards, catalog, comments, posts, site, tokens, votes
 
 api = NinjaAPI(
     title="monoboard API",
@@ -23,5 +23,5 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 errors.install(api)
-for module in (boards, posts, votes, comments, catalog, tokens):
+for module in (boards, posts, votes, comments, catalog, site, tokens):
     api.add_router("", module.router)

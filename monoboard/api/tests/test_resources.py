@@ -185,3 +185,30 @@ def test_search_results_carry_tags_and_author(
     assert hit["post"]["id"] == post.pk
     assert [t["slug"] for t in hit["post"]["tags"]] == ["mobile"]
     assert hit["post"]["author"]["name"] == "Mo Moderator"
+
+
+def test_roadmap_history_and_site(
+    admin_api: ApiClient,
+    member_api: ApiClient,
+    moderator: User,
+    public_post: Post,
+    private_post: Post,
+    planned: Status,
+) -> None:
+    Status.objects.filter(pk=planned.pk).update(on_roadmap=True)
+    services.post_set_status(post=public_post, actor=moderator, status=planned, note="Soon")
+    services.post_set_status(post=private_post, actor=moderator, status=planned)
+    anon = ApiClient()
+    column = next(c for c in anon.get("/roadmap").json() if c["status"]["slug"] == "planned")
+    assert [p["id"] for p in column["posts"]] == [public_post.pk]
+    member_column = next(
+        c for c in member_api.get("/roadmap").json() if c["status"]["slug"] == "planned"
+    )
+    assert len(member_column["posts"]) == 2
+    (change,) = member_api.get(f"/posts/{public_post.pk}/history").json()
+    assert (change["to_status"]["slug"], change["note"]) == ("planned", "Soon")
+    assert member_api.call("PUT", "/site", {"site_name": "Acme ideas"}).status_code == 403
+    assert admin_api.call("PUT", "/site", {"site_name": "Acme ideas"}).json()["site_name"] == (
+        "Acme ideas"
+    )
+    assert anon.get("/site").json()["site_name"] == "Acme ideas"
