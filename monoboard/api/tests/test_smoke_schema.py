@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from monoboard.api.tests.conftest import ApiClient
 
 
@@ -19,3 +22,9 @@ def test_docs_page_uses_bundled_assets_not_a_cdn(anon_api: ApiClient) -> None:
     html = response.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn." not in html and "unpkg" not in html
+
+
+def test_docs_page_sends_the_csrf_token_for_signed_in_try_outs(member_client: Any) -> None:
+    html = member_client.get("/api/v1/docs").content.decode()
+    assert 'data-api-csrf="true"' in html
+    assert re.search(r'data-csrf-token="[A-Za-z0-9]{32,}"', html)
