@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 from monoboard.api import errors
 from monoboard.api.auth import api_auth
 from monoboard.api.routers import boards, catalog, comments, posts, site, tokens, votes
+from monoboard.api.schemas import Problem
 
-api = NinjaAPI(
+PROBLEM_RESPONSE = {
+    "description": "An error, as RFC 9457 problem details",
+    "content": {errors.PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
+class MonoboardAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """The generated schema, plus the problem+json answer every operation may give."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                operation.setdefault("responses", {}).setdefault("default", PROBLEM_RESPONSE)
+        return schema
+
+
+api = MonoboardAPI(
     title="monoboard API",
     version="1",
     description=(

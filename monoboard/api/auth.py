@@ -39,7 +39,12 @@ class ApiAuth(HttpBearer):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise AuthenticationError(401, "Use 'Authorization: Bearer <API key or token>'.")
-            user, caller = self.authenticate(request, token.strip())
+            try:
+                user, caller = self.authenticate(request, token.strip())
+            except AuthenticationError:
+                # Guessing keys costs the guesser their address's anonymous budget.
+                ratelimit.check(request, caller=None)
+                raise
         elif request.user.is_authenticated:
             if request.method not in SAFE_METHODS and check_csrf(request) is not None:
                 raise Problem(403, "CSRF check failed: send the X-CSRFToken header.")

@@ -160,3 +160,11 @@ def test_old_idempotency_records_are_pruned(member_api: ApiClient, public_board:
     assert prune_idempotency_records.call() == 0
     IdempotencyRecord.objects.update(created_at=timezone.now() - datetime.timedelta(hours=25))
     assert prune_idempotency_records.call() == 1
+
+
+def test_guessing_keys_uses_up_the_anonymous_budget(
+    settings: Any, anon_api: ApiClient, public_board: Board
+) -> None:
+    settings.API_ANON_RATE_LIMIT_PER_MINUTE = 2
+    guesser = ApiClient("mb_guess")
+    assert [guesser.get("/boards").status_code for _ in range(3)] == [401, 401, 429]

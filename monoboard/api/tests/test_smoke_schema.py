@@ -28,3 +28,14 @@ def test_docs_page_sends_the_csrf_token_for_signed_in_try_outs(member_client: An
     html = member_client.get("/api/v1/docs").content.decode()
     assert 'data-api-csrf="true"' in html
     assert re.search(r'data-csrf-token="[A-Za-z0-9]{32,}"', html)
+
+
+def test_every_operation_documents_its_problem_answers(anon_api: ApiClient) -> None:
+    schema = anon_api.get("/openapi.json").json()
+    assert set(schema["components"]["schemas"]["Problem"]["required"]) == {
+        "type", "title", "status", "detail", "errors"
+    }  # fmt: skip
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            default = operation["responses"]["default"]
+            assert "application/problem+json" in default["content"]
