@@ -283,6 +283,8 @@ WEBHOOKS_TIMEOUT_S = env_float("WEBHOOKS_TIMEOUT_S", 10.0, minimum=0.5)
 WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1)
 #: First retry delay; later ones double (with jitter), capped by JOBS_RETRY_MAX_DELAY_S.
 WEBHOOKS_RETRY_BASE_DELAY_S = env_float("WEBHOOKS_RETRY_BASE_DELAY_S", 30.0, minimum=0.0)
+#: Deliveries (and their attempt logs) older than this are deleted daily.
+WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30, minimum=1)
 
 # --- Product knobs ----------------------------------------------------------
 POSTS_PER_PAGE = env_int("POSTS_PER_PAGE", 20, minimum=1)

@@ -196,3 +196,9 @@ def revoke(secret: str) -> None:
     token = RefreshToken.objects.filter(token_hash=_hash(secret)).first()
     if token is not None:
         revoke_family(token.family)
+
+
+def prune_refresh_tokens() -> int:
+    """Delete refresh tokens that expired (they can never be used again)."""
+    deleted, _ = RefreshToken.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted

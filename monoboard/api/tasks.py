@@ -11,3 +11,11 @@ from monoboard.api import idempotency
 def prune_idempotency_records() -> int:
     """Delete Idempotency-Key records past their retention window (idempotent)."""
     return idempotency.prune()
+
+
+@task()
+def prune_refresh_tokens() -> int:
+    """Delete expired refresh tokens (idempotent)."""
+    from monoboard.accounts.credentials import prune_refresh_tokens as prune
+
+    return prune()

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -10,3 +12,8 @@ class WebhooksConfig(AppConfig):
         from monoboard.webhooks import subscribers
 
         subscribe(subscribers.on_domain_event)
+
+        from monoboard.jobs import recurring
+        from monoboard.webhooks.tasks import prune_deliveries
+
+        recurring.register("webhooks.prune_deliveries", prune_deliveries, every=timedelta(days=1))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from monoboard.boards import access
 from monoboard.jobs import enqueue_on_commit
@@ -98,3 +101,17 @@ def delivery_replay(*, actor: User, delivery: Delivery) -> Delivery:
     delivery.save(update_fields=["state"])
     enqueue_on_commit(deliver_webhook, delivery.pk)
     return delivery
+
+
+def deliveries_prune(*, batch: int = 500) -> int:
+    """Delete deliveries older than WEBHOOKS_KEEP_DAYS; short transactions per batch."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOKS_KEEP_DAYS)
+    deleted = 0
+    while True:
+        ids = list(
+            Delivery.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        Delivery.objects.filter(id__in=ids).delete()
+        deleted += len(ids)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.tasks import task
 
 from monoboard.jobs import retry_policy
-from monoboard.webhooks import delivery
+from monoboard.webhooks import delivery, services
 
 
 @retry_policy(
@@ -18,3 +18,9 @@ def deliver_webhook(delivery_id: int) -> int | None:
     """POST one delivery; raises (and so is retried) when the receiver fails."""
     log = delivery.attempt(delivery_id)
     return log.status_code if log else None
+
+
+@task()
+def prune_deliveries() -> int:
+    """Delete deliveries older than WEBHOOKS_KEEP_DAYS, in small batches (idempotent)."""
+    return services.deliveries_prune()

@@ -152,3 +152,12 @@ def test_expired_access_token_is_401(member: User) -> None:
 def test_tampered_access_token_is_401(anon_api: ApiClient, member: User) -> None:
     token = _sign_in(anon_api)["access_token"]
     assert ApiClient(token[:-2] + "xx").get("/me").status_code == 401
+
+
+def test_expired_refresh_tokens_are_pruned(anon_api: ApiClient, member: User) -> None:
+    from monoboard.api.tasks import prune_refresh_tokens
+
+    _sign_in(anon_api)
+    assert prune_refresh_tokens.call() == 0
+    RefreshToken.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert prune_refresh_tokens.call() == 1

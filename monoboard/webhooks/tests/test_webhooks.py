@@ -154,3 +154,20 @@ def test_unreachable_receiver_is_logged(
         jobs.run()
     attempt = Attempt.objects.get()
     assert attempt.status_code is None and "Connection refused" in attempt.error
+
+
+def test_old_deliveries_are_pruned(jobs: Jobs, admin: User, settings: Any) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from monoboard.webhooks.tasks import prune_deliveries
+
+    endpoint, _ = _register(admin, "https://example.com/hook")
+    old = Delivery.objects.create(endpoint=endpoint, event="post.created", payload={})
+    Delivery.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=settings.WEBHOOKS_KEEP_DAYS + 1)
+    )
+    Delivery.objects.create(endpoint=endpoint, event="post.created", payload={})
+    assert prune_deliveries.call() == 1
+    assert Delivery.objects.count() == 1
