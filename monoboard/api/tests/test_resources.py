@@ -212,3 +212,29 @@ def test_roadmap_history_and_site(
         "Acme ideas"
     )
     assert anon.get("/site").json()["site_name"] == "Acme ideas"
+
+
+def test_post_list_query_count_does_not_grow_with_the_page(
+    member_api: ApiClient, public_board: Board, other_member: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tag = Tag.objects.create(name="Mobile", slug="mobile")
+
+    def count_for_page() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = member_api.get("/boards/features/posts?limit=50")
+        assert response.status_code == 200
+        return len(queries)
+
+    def add_posts(n: int) -> None:
+        for i in range(n):
+            post = services.post_create(board=public_board, author=other_member, title=f"Idea {i}")
+            post.tags.add(tag)
+
+    member_api.get("/me")  # the key's once-a-minute "last used" write happens here
+    add_posts(2)
+    few = count_for_page()
+    add_posts(8)
+    assert count_for_page() == few
