@@ -8,6 +8,7 @@ from django import template
 
 from monoboard.accounts import credentials
 from monoboard.api.views import NEW_SECRET_SESSION_KEY
+from monoboard.boards import access
 
 register = template.Library()
 
@@ -20,5 +21,6 @@ def api_keys_section(context: template.Context) -> dict[str, Any]:
     return {
         "keys": credentials.api_keys_of(request.user),
         "new_key": new_key,
+        "is_admin": access.is_admin(request.user),
         "csrf_token": context.get("csrf_token"),
     }

@@ -161,3 +161,8 @@ def test_expired_refresh_tokens_are_pruned(anon_api: ApiClient, member: User) ->
     assert prune_refresh_tokens.call() == 0
     RefreshToken.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     assert prune_refresh_tokens.call() == 1
+
+
+def test_profile_links_admins_to_webhooks(admin_client: Client, member_client: Client) -> None:
+    assert "/webhooks/admin/" in admin_client.get("/accounts/profile/").content.decode()
+    assert "/webhooks/admin/" not in member_client.get("/accounts/profile/").content.decode()
