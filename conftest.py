@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from monoboard.accounts.models import Role, User
-from monoboard.boards.models import Board
+from monoboard.boards.models import Board, Status
 
 PASSWORD = "correct horse battery staple"
 
@@ -33,6 +34,33 @@ def _static_files_without_collectstatic(settings: Any) -> None:
 
 def make_user(email: str, role: str = Role.MEMBER, name: str = "") -> User:
     return User.objects.create_user(email=email, password=PASSWORD, role=role, name=name)
+
+
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.fixture(autouse=True)
+def _seeded_statuses(request: pytest.FixtureRequest) -> None:
+    """A migration seeds the five statuses, but transactional tests empty every
+    table when they end; put the seed back for any test that uses the database."""
+    if request.node.get_closest_marker("django_db") is None and not (
+        DB_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    if Status.objects.exists():
+        return
+    seed = importlib.import_module("monoboard.boards.migrations.0002_seed_statuses")
+    for position, (name, slug, color, roadmap, closed, default) in enumerate(seed.STATUSES):
+        Status.objects.create(
+            name=name,
+            slug=slug,
+            color=color,
+            position=position,
+            on_roadmap=roadmap,
+            is_closed=closed,
+            is_default=default,
+        )
 
 
 @pytest.fixture

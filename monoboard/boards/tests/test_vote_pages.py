@@ -66,15 +66,16 @@ def test_vote_is_get_proof(member_client: Client, public_board: Board, member: U
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_toggles_count_every_vote_exactly_once() -> None:
-    """8 users toggle 5 times each (net: voted), one user toggles from two
-    threads at once; the stored count always equals the rows."""
+    """6 users toggle 5 times each (net: voted), one user toggles from two
+    threads at once; the stored count always equals the rows. Eight threads
+    plus the test's own connection stay within PostgreSQL's default pool."""
     Status.objects.get_or_create(slug="open", defaults={"name": "Open", "is_default": True})
     author = make_user("author@example.com")
     board = Board.objects.create(name="Race", slug="race")
     post = make_post(board, author, title="Race condition")
-    users = [make_user(f"voter{i}@example.com") for i in range(8)]
+    users = [make_user(f"voter{i}@example.com") for i in range(6)]
     errors: list[BaseException] = []
-    start = threading.Barrier(10)
+    start = threading.Barrier(8)
 
     def toggle(user: User, times: int) -> None:
         try:
@@ -100,4 +101,4 @@ def test_concurrent_toggles_count_every_vote_exactly_once() -> None:
     post.refresh_from_db()
     rows = Vote.objects.filter(post=post).count()
     assert post.vote_count == rows
-    assert rows == 9  # 8 voters with an odd number of toggles, and the author back again
+    assert rows == 7  # 6 voters with an odd number of toggles, and the author back again
