@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F
+from django.test import Client
 
 from monoboard.accounts.models import User
 from monoboard.boards.models import Board, Comment, Post, Status, Vote
@@ -106,3 +107,13 @@ def test_bad_arguments_are_refused_before_writing(args: tuple[str, ...], message
 def test_fider_shape_with_overrides() -> None:
     out = seed("--fider", "--users", "4", "--posts", "6", "--votes", "12", "--comments", "3")
     assert "Added 4 users, 1 board, 6 posts, 12 votes and 3 comments" in out
+
+
+def test_seeded_posts_are_searchable(outsider_client: Client) -> None:
+    seed("--users", "10", "--posts", "20", "--votes", "40", "--comments", "5", "--seed", "3")
+    post = Post.objects.filter(board__is_private=False).order_by("pk").first()
+    assert post is not None
+    word = max(post.title.split(), key=len)
+    page = outsider_client.get("/search/", {"q": word})
+    assert page.status_code == 200
+    assert f"/p/{post.pk}" in page.content.decode()

@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from monoboard.boards.seeding import FIDER, Plan, PlanError, Seeder
@@ -40,6 +41,9 @@ class Command(BaseCommand):
             "5,000 comments (other options override it)",
         )
         parser.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
+        parser.add_argument(
+            "--no-index", action="store_true", help="skip rebuilding the search index afterwards"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         plan = FIDER if options["fider"] else Plan()
@@ -56,6 +60,11 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Added {', '.join(parts[:-1])} and {parts[-1]} in {elapsed:.1f} s.")
         )
+        if not options["no_index"]:
+            # Bulk inserts send no domain events, so search learns of the
+            # new posts from a rebuild rather than from after-commit hooks.
+            reindex_args = ["--no-progress"] if not progress else []
+            call_command("reindex", *reindex_args, stdout=self.stdout)
 
 
 def _count(n: int, plural: str) -> str:
