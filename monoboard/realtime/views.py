@@ -27,6 +27,7 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from monoboard.boards import access
+from monoboard.ops.metrics.instruments import SSE_CONNECTIONS
 from monoboard.realtime import selectors, sse
 from monoboard.realtime.bus.hub import get_hub
 
@@ -76,6 +77,7 @@ async def _stream(
 ) -> AsyncIterator[str]:
     hub = get_hub()
     sub = hub.subscribe(board_id=board_id, post_id=post_id)
+    SSE_CONNECTIONS.inc()
     try:
         await hub.ensure_started()
         yield sse.retry(settings.REALTIME_RETRY_MS)
@@ -111,6 +113,7 @@ async def _stream(
             if text:
                 yield text
     finally:
+        SSE_CONNECTIONS.dec()
         hub.unsubscribe(sub)
 
 

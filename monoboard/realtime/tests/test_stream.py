@@ -179,3 +179,26 @@ def test_board_and_post_pages_tell_live_js_what_to_follow(
     with override_settings(REALTIME_EVENTS_URL="/events/"):
         page = outsider_client.get(reverse("boards:board", args=[post.board.slug]))
     assert 'data-events-url="/events/"' in page.content.decode()
+
+
+def test_open_streams_are_counted_for_metrics(post: Post) -> None:
+    from prometheus_client import REGISTRY
+
+    def open_streams() -> float:
+        return REGISTRY.get_sample_value("monoboard_sse_connections") or 0.0
+
+    before = open_streams()
+    seen: list[float] = []
+
+    async def go() -> None:
+        response = await AsyncClient().get(f"/events/?post={post.pk}")
+        chunks = cast(AsyncIterator[bytes], cast(Any, response).streaming_content)
+        try:
+            await read_async(chunks, until="ready")
+            seen.append(open_streams())
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+
+    async_to_sync(go)()
+    assert seen == [before + 1]
+    assert open_streams() == before
