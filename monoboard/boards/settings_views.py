@@ -8,34 +8,18 @@ their ValidationErrors are shown against the fields they name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from monoboard.boards import access, selectors, services
+from monoboard.boards import selectors, services
 from monoboard.boards.models import SiteSettings, Status, Tag
-
-View = Callable[..., HttpResponse]
-
-
-def admin_required(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.is_member(request.user):
-            return redirect_to_login(request.get_full_path())
-        if not access.is_admin(request.user):
-            raise PermissionDenied("Only admins may change site settings.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+from monoboard.lib.decorators import admin_required
 
 
 def _admin(request: HttpRequest) -> Any:

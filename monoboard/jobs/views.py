@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from monoboard.boards import access
 from monoboard.jobs import selectors, services
-
-View = Callable[..., HttpResponse]
-
-
-def admin_required(view: View) -> View:
-    """Visitors are sent to sign in; signed-in people who are not admins get 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.is_member(request.user):
-            return redirect_to_login(request.get_full_path())
-        if not access.is_admin(request.user):
-            raise PermissionDenied("Only admins may see background jobs.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+from monoboard.lib.decorators import admin_required
 
 
 @require_GET

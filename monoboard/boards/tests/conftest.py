@@ -6,16 +6,6 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings: Any) -> None:
-    """Pages link app.css; without a collectstatic run the manifest storage
-    cannot name it, so tests use the unhashed storage."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Personas are created with passwords; these tests never check one, so a
     cheap hasher keeps them fast (sign-in itself is tested in accounts)."""
