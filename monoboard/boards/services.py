@@ -370,7 +370,6 @@ def vote_toggle(*, post: Post, user: User) -> VoteResult:
     locked = Post.objects.select_for_update().only("id", "vote_count", "created_at").get(pk=post.pk)
     deleted, _ = Vote.objects.filter(post=locked, user=user).delete()
     if deleted:
-        Post.objects.filter(pk=locked.pk).update(vote_count=F("vote_count") - 1)
         voted = False
     else:
         try:
@@ -378,10 +377,13 @@ def vote_toggle(*, post: Post, user: User) -> VoteResult:
                 Vote.objects.create(post=locked, user=user)
         except IntegrityError:  # a racing request from the same user won
             return VoteResult(voted=True, vote_count=_current_count(locked.pk))
-        Post.objects.filter(pk=locked.pk).update(vote_count=F("vote_count") + 1)
         voted = True
-    count = _current_count(locked.pk)
-    Post.objects.filter(pk=locked.pk).update(hot_score=hot_score(count, locked.created_at))
+    # The row is locked, so the count read with it is current: one UPDATE
+    # stores the new count and the trending score that follows from it.
+    count = locked.vote_count + (1 if voted else -1)
+    Post.objects.filter(pk=locked.pk).update(
+        vote_count=count, hot_score=hot_score(count, locked.created_at)
+    )
     post.vote_count = count
     _event("vote.toggled", post, user, voted=voted, vote_count=count)
     return VoteResult(voted=voted, vote_count=count)
