@@ -17,8 +17,9 @@ STATUSES = [
 def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Status = apps.get_model("boards", "Status")
     SiteSettings = apps.get_model("boards", "SiteSettings")
+    db = schema_editor.connection.alias  # honour `migrate --database`
     for position, (name, slug, color, roadmap, closed, default) in enumerate(STATUSES):
-        Status.objects.get_or_create(
+        Status.objects.using(db).get_or_create(
             slug=slug,
             defaults={
                 "name": name,
@@ -29,7 +30,7 @@ def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
                 "is_default": default,
             },
         )
-    SiteSettings.objects.get_or_create(pk=1)
+    SiteSettings.objects.using(db).get_or_create(pk=1)
 
 
 class Migration(migrations.Migration):
