@@ -6,7 +6,9 @@ the rows that migrations and ``post_migrate`` created there, copy every
 table of every installed app in foreign-key order (models and the
 many-to-many tables Django creates for them, found through the app
 registry, so tables added by any app come along), reset PostgreSQL's
-sequences, then compare row counts and checksums table by table.
+sequences, then compare row counts and checksums table by table, and
+finally rebuild the search index on the target (its tables are not models
+and differ per database, so they are rebuilt rather than copied).
 
 Rows are read and written through Django's fields, so values are converted
 the way Django itself stores them on each database (booleans, aware
@@ -46,7 +48,7 @@ from monoboard.lib.database import postgres_database, sqlite_database
 
 SOURCE_ALIAS = "sitecopy_source"
 TARGET_ALIAS = "sitecopy_target"
-MIGRATE_TIMEOUT_S = 600
+CHILD_TIMEOUT_S = 3600
 
 
 class SiteCopyError(Exception):
@@ -176,13 +178,13 @@ def check_source_migrated(alias: str) -> None:
         )
 
 
-def migrate_target(url: str, alias: str, tables: Sequence[type[models.Model]]) -> None:
-    """Create the schema, then drop the rows migrations and post_migrate added.
+def run_on_target(url: str, *command: str) -> str:
+    """Run ``manage.py <command>`` in a child process whose database is the target.
 
-    ``migrate`` runs in a child process whose default database is the target:
-    a data migration that writes through ``Model.objects`` without
-    ``.using(alias)`` then writes to the target, never to this process's
-    default database.
+    A child process's default database is the target, so anything that writes
+    through ``Model.objects`` without ``.using(alias)`` (data migrations, the
+    search backends) writes to the target, never to this process's default
+    database. Returns the command's output; raises SiteCopyError on failure.
     """
     env = {
         **os.environ,
@@ -193,17 +195,25 @@ def migrate_target(url: str, alias: str, tables: Sequence[type[models.Model]]) -
             filter(None, [str(settings.BASE_DIR), os.environ.get("PYTHONPATH")])
         ),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "migrate", "--no-input", "-v", "0"],
+    result = subprocess.run(  # noqa: S603 - fixed commands from this module
+        [sys.executable, "-m", "django", *command],
         env=env,
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
         check=False,
-        timeout=MIGRATE_TIMEOUT_S,
+        timeout=CHILD_TIMEOUT_S,
     )
     if result.returncode != 0:
-        raise SiteCopyError(f"migrating the target failed:\n{result.stderr.strip()[-3000:]}")
+        raise SiteCopyError(
+            f"`{command[0]}` on the target failed:\n{result.stderr.strip()[-3000:]}"
+        )
+    return result.stdout
+
+
+def migrate_target(url: str, alias: str, tables: Sequence[type[models.Model]]) -> None:
+    """Create the schema, then drop the rows migrations and post_migrate added."""
+    run_on_target(url, "migrate", "--no-input", "-v", "0")
     connection = connections[alias]
     existing = set(connection.introspection.table_names())
     names = [m._meta.db_table for m in tables if m._meta.db_table in existing]
@@ -211,6 +221,15 @@ def migrate_target(url: str, alias: str, tables: Sequence[type[models.Model]]) -
         quoted = ", ".join(connection.ops.quote_name(n) for n in names)
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+
+
+def rebuild_search(url: str) -> str:
+    """Build the target's search index from the copied posts.
+
+    The search tables are not models and differ per database (FTS5 on
+    SQLite, a tsvector table on PostgreSQL), so they are rebuilt, not copied.
+    """
+    return run_on_target(url, "reindex", "--no-progress").strip()
 
 
 def _batches(
@@ -388,4 +407,7 @@ def copy_site(
     out.write(format_checks(checks) + "\n")
     if not all(c.ok for c in checks):
         raise SiteCopyError("verification failed: the target differs from the source")
+    if not verify_only:
+        out.write("Rebuilding the search index on the target...\n")
+        out.write(rebuild_search(target_url) + "\n")
     return checks

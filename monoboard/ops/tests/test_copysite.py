@@ -125,6 +125,18 @@ def test_copies_every_table_and_verifies(copied: Copied) -> None:
     assert titles == [("Idea number 0 — ünïcode",)]
 
 
+def test_search_index_is_rebuilt_on_the_target(copied: Copied) -> None:
+    assert "Indexed " in copied.output and "postgres" in copied.output
+    listed = fetch(copied.target, "SELECT count(*) FROM boards_post WHERE is_listed")
+    assert fetch(copied.target, "SELECT count(*) FROM search_pg_document") == listed
+    found = fetch(
+        copied.target,
+        "SELECT p.title FROM search_pg_document d JOIN boards_post p ON p.id = d.post_id"
+        " WHERE d.document @@ websearch_to_tsquery('english', 'admin tagged')",
+    )
+    assert found == [("Tagged by the admin",)]
+
+
 def test_sequences_continue_after_the_copied_rows(copied: Copied) -> None:
     (next_id,) = fetch(
         copied.target, "SELECT nextval(pg_get_serial_sequence('boards_post', 'id'))"
