@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from monoboard.boards import access
-from monoboard.ops import advisor, charts
+from monoboard.ops import advisor, charts, pgstats
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -59,5 +59,12 @@ def scale(request: HttpRequest) -> HttpResponse:
         "periods": periods,
         "width": charts.WIDTH,
         "height": charts.HEIGHT,
+        # Stage 1 has no server statistics to show; from stage 2 on, the top
+        # statements or how to switch them on.
+        "server_stats": (
+            pgstats.server_statements(by="total", limit=5)
+            if connection.vendor == "postgresql"
+            else None
+        ),
     }
     return render(request, "ops/scale.html", context)

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 
 from monoboard.ops import pgstats
 from monoboard.ops.management.commands.slowqueries import SERVER_TITLE
@@ -52,3 +53,12 @@ def test_reset_refuses_when_there_is_nothing_to_reset() -> None:
 def test_unknown_source_is_refused() -> None:
     with pytest.raises(CommandError, match="invalid choice"):
         slowqueries("--source", "everything")
+
+
+def test_scale_page_shows_the_server_panel_only_on_postgresql(admin_client: Client) -> None:
+    text = admin_client.get("/ops/scale/").content.decode()
+    if connection.vendor == "sqlite":
+        assert "Top statements on the server" not in text
+    else:
+        assert "Top statements on the server" in text
+        assert "restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements;" in text

@@ -132,6 +132,26 @@ def measured(stats_server: PostgresServer, tmp_path_factory: pytest.TempPathFact
     return Measured(stats_server, data_dir, output)
 
 
+SCALE_PAGE = """
+import django
+django.setup()
+from django.conf import settings
+from django.db import connection
+from django.test import Client, override_settings
+from monoboard.accounts.models import User
+STATIC = "django.contrib.staticfiles.storage.StaticFilesStorage"
+override_settings(STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": STATIC}}).enable()
+with connection.cursor() as cursor:
+    for _ in range(3):  # slow enough to lead the page's list by total time
+        cursor.execute("SELECT pg_sleep(0.05)")
+client = Client(HTTP_HOST="localhost")
+client.force_login(User.objects.get(email="ada@example.com"))
+page = client.get("/ops/scale/")
+assert page.status_code == 200, page.status_code
+print(page.content.decode())
+"""
+
+
 def ranked(output: str) -> list[tuple[str, str]]:
     """(figures line, statement line) pairs of the server section."""
     lines = output.splitlines()
@@ -204,3 +224,12 @@ def test_a_server_without_the_library_says_how_to_enable_it(
     pg_server.psql("CREATE EXTENSION pg_stat_statements", dbname=dbname)
     output = slowqueries(tmp_path, pg_empty_database, "--source", "server")
     assert output == f"{SERVER_TITLE}\nUnavailable. {pgstats.ENABLE_LIBRARY}\n"
+
+
+def test_scale_page_lists_the_top_statements(measured: Measured) -> None:
+    result = run_product(measured.data_dir, measured.server.url(), "-c", SCALE_PAGE)
+    assert result.returncode == 0, result.stderr
+    panel = result.stdout.split("Top statements on the server", 1)[1].split("</table>", 1)[0]
+    first_row = panel.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>3</td>" in first_row and "SELECT pg_sleep($1)" in first_row
+    assert panel.count("<tr>") == 1 + 5  # the header, and the top five
