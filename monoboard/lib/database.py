@@ -119,3 +119,26 @@ def direct_conninfo(direct_url: str, *, database: dict[str, Any]) -> dict[str, A
         "dbname": database["NAME"],
         "autocommit": True,
     }
+
+
+def listen_params(alias: str = "default") -> dict[str, Any]:
+    """psycopg ``connect()`` arguments for a LISTEN connection to ``alias``.
+
+    ``DATABASE_DIRECT_URL`` (stage 2 behind PgBouncer) names the server to
+    reach directly; otherwise the database's own parameters are used.
+    """
+    from django.conf import settings
+    from django.db import connections
+
+    connection = connections[alias]
+    direct_url = str(getattr(settings, "DATABASE_DIRECT_URL", "") or "")
+    if direct_url:
+        params = direct_conninfo(direct_url, database=connection.settings_dict)
+    else:
+        params = {
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key in {"host", "port", "user", "password", "dbname", "sslmode"}
+        }
+    params["autocommit"] = True
+    return params

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import connection
 
+from monoboard.lib.database import listen_params
 from monoboard.realtime.bus.base import Backend
 
 if TYPE_CHECKING:
@@ -25,28 +26,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 CHANNEL = "monoboard_events"
-
-
-def listen_params() -> dict[str, Any]:
-    """psycopg ``connect()`` arguments for the LISTEN connection.
-
-    ``DATABASE_DIRECT_URL`` (stage 2 behind PgBouncer) names the server to
-    reach directly; otherwise the default database's own parameters are used.
-    """
-    from monoboard.lib import database as dbconf
-
-    direct_url = str(getattr(settings, "DATABASE_DIRECT_URL", "") or "")
-    build = getattr(dbconf, "direct_conninfo", None)
-    if direct_url and build is not None:
-        params: dict[str, Any] = dict(build(direct_url, database=connection.settings_dict))
-    else:
-        params = {
-            key: value
-            for key, value in connection.get_connection_params().items()
-            if key in {"host", "port", "user", "password", "dbname", "sslmode"}
-        }
-    params["autocommit"] = True
-    return params
 
 
 class PgNotifyBackend(Backend):
