@@ -238,6 +238,7 @@ JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5, minimum=1)
 JOBS_RETRY_BASE_DELAY_S = env_float("JOBS_RETRY_BASE_DELAY_S", 10.0, minimum=0.0)
 JOBS_RETRY_MAX_DELAY_S = env_float("JOBS_RETRY_MAX_DELAY_S", 3600.0, minimum=0.0)
 JOBS_CONCURRENCY = env_int("JOBS_CONCURRENCY", 1, minimum=1)
+JOBS_CLAIM_BATCH = env_int("JOBS_CLAIM_BATCH", 8, minimum=1)
 JOBS_POLL_INTERVAL_S = env_float("JOBS_POLL_INTERVAL_S", 1.0, minimum=0.01)
 JOBS_HEARTBEAT_S = env_float("JOBS_HEARTBEAT_S", 5.0, minimum=0.1)
 #: A running task whose worker has not beaten for this long is put back.

@@ -8,18 +8,20 @@ worker, the late writer changes nothing instead of overwriting that run.
 from __future__ import annotations
 
 import datetime
+import functools
 import random
 from collections.abc import Callable
 from traceback import format_exception
 from typing import Any
 
-from django.db import OperationalError
-from django.db.models import QuerySet
+from django.db import OperationalError, connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django.utils.json import normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
-from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+from django_tasks_db.utils import is_locked_database_exception
 
 from monoboard.jobs.policy import backoff_delay, policy_for
 
@@ -31,36 +33,122 @@ def attempts(row: Row) -> int:
     return len(row.worker_ids or [])
 
 
-def claim_next(*, worker_id: str, queues: list[str], backend_name: str) -> Row | None:
-    """Take the next ready task for this worker, or None (also when the DB is busy)."""
-    tasks = DBTaskResult.objects.ready().filter(backend_name=backend_name)
-    if queues and "*" not in queues:
-        tasks = tasks.filter(queue_name__in=queues)
+def claim_batch(
+    *, worker_id: str, queues: list[str], backend_name: str, limit: int = 1
+) -> list[Row]:
+    """Claim up to ``limit`` ready tasks for this worker in one statement.
+
+    One ``UPDATE ... RETURNING`` marks them RUNNING, stamps ``started_at``
+    and appends ``worker_id`` (an attempt); on PostgreSQL the rows are
+    picked with ``FOR UPDATE SKIP LOCKED``, so concurrent claimers never
+    wait on each other nor take the same row; on SQLite the statement holds
+    the single write lock. Returned in queue order (priority, due time,
+    enqueue time). Empty when none is ready, or when SQLite stays busy.
+    """
+    conn = connections[router.db_for_write(DBTaskResult)]
+    only = [] if "*" in queues else list(queues)
+    now = timezone.now()
+    meta = DBTaskResult._meta
+    started = meta.get_field("started_at").get_db_prep_value(now, conn)
+    date_max = meta.get_field("run_after").get_db_prep_value(get_date_max(), conn)
+    params: list[Any] = [started, worker_id, date_max, started, backend_name, *only, limit]
     try:
-        with exclusive_transaction(tasks.db):
-            row: Row | None = tasks.get_locked()
-            if row is not None:
-                row.claim(worker_id)
-            return row
+        with conn.cursor() as cursor:
+            cursor.execute(_claim_sql(conn.alias, len(only)), params)
+            rows = cursor.fetchall()
     except OperationalError as exc:
         if is_locked_database_exception(exc):
-            return None
+            return []
         raise
+    claimed = [_from_db(conn, row) for row in rows]
+    claimed.sort(key=lambda r: (-r.priority, r.run_after, r.enqueued_at))
+    return claimed
 
 
-def _still_ours(row: Row) -> QuerySet[Row]:
-    return DBTaskResult.objects.filter(
-        id=row.id, status=TaskResultStatus.RUNNING, started_at=row.started_at
+def claim_next(*, worker_id: str, queues: list[str], backend_name: str) -> Row | None:
+    """Claim the next ready task, or None."""
+    rows = claim_batch(worker_id=worker_id, queues=queues, backend_name=backend_name)
+    return rows[0] if rows else None
+
+
+@functools.cache
+def _claim_sql(alias: str, queue_count: int) -> str:
+    """The claim statement; identifiers come from the model, values are params."""
+    meta = DBTaskResult._meta
+    qn = connections[alias].ops.quote_name
+    table = qn(meta.db_table)
+    columns = ", ".join(qn(str(f.column)) for f in meta.concrete_fields)
+    queue_filter = f" AND queue_name IN ({', '.join(['%s'] * queue_count)})" if queue_count else ""
+    pick = (
+        f"SELECT id FROM {table} WHERE status = 'READY' "  # noqa: S608
+        f"AND (run_after = %s OR run_after <= %s) AND backend_name = %s{queue_filter} "
+        "ORDER BY priority DESC, run_after ASC, enqueued_at ASC LIMIT %s"
+    )
+    if connections[alias].vendor == "postgresql":
+        # ARRAY(...) runs the locking subquery exactly once.
+        append = "worker_ids || to_jsonb(%s::text)"
+        where = f"id = ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))"
+    else:
+        append = "json_insert(worker_ids, '$[#]', %s)"
+        where = f"id IN ({pick})"
+    return (
+        f"UPDATE {table} SET status = 'RUNNING', started_at = %s, worker_ids = {append} "  # noqa: S608
+        f"WHERE {where} AND status = 'READY' RETURNING {columns}"
     )
 
 
+def _from_db(conn: BaseDatabaseWrapper, values: tuple[Any, ...]) -> Row:
+    """A model instance from a raw row, through the fields' own converters."""
+    fields = DBTaskResult._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        col = field.get_col(DBTaskResult._meta.db_table)
+        for convert in [*conn.ops.get_db_converters(col), *field.get_db_converters(conn)]:
+            value = convert(value, col, conn)
+        converted.append(value)
+    return DBTaskResult.from_db(conn.alias, [f.attname for f in fields], converted)
+
+
 def _apply(row: Row, changes: dict[str, Any]) -> bool:
-    """Conditionally update the row; on success mirror the changes on ``row``."""
-    if not _still_ours(row).update(**changes):
-        return False
+    """Conditionally update the row; on success mirror the changes on ``row``.
+
+    One UPDATE on (id, RUNNING, started_at): the statement is built once per
+    set of columns (the ORM's per-call query building cost about as much as
+    the round trip itself), values go through the fields' own preparation.
+    """
+    conn = connections[router.db_for_write(DBTaskResult)]
+    meta = DBTaskResult._meta
+    names = tuple(changes)
+    params = [_field(n).get_db_prep_save(changes[n], conn) for n in names]
+    params += [
+        meta.pk.get_db_prep_value(row.id, conn),
+        TaskResultStatus.RUNNING.value,
+        meta.get_field("started_at").get_db_prep_value(row.started_at, conn),
+    ]
+    with conn.cursor() as cursor:
+        cursor.execute(_update_sql(conn.alias, names), params)
+        if cursor.rowcount != 1:
+            return False
     for field, value in changes.items():
         setattr(row, field, value)
     return True
+
+
+def _field(name: str) -> Field[Any, Any]:
+    field = DBTaskResult._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
+@functools.cache
+def _update_sql(alias: str, names: tuple[str, ...]) -> str:
+    qn = connections[alias].ops.quote_name
+    meta = DBTaskResult._meta
+    sets = ", ".join(f"{qn(str(_field(n).column))} = %s" for n in names)
+    return (
+        f"UPDATE {qn(meta.db_table)} SET {sets} "  # noqa: S608
+        "WHERE id = %s AND status = %s AND started_at = %s"
+    )
 
 
 def mark_succeeded(row: Row, return_value: object) -> bool:

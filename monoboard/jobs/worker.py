@@ -1,10 +1,15 @@
 """The worker process: task threads, a heartbeat, recovery and schedules.
 
-Task threads each claim and run one task at a time. The main thread beats the
-heartbeat (so a long task never looks dead), puts back tasks of dead workers,
-enqueues due recurring tasks and handles SIGTERM/SIGINT: stop claiming, wait
-up to the grace period for tasks in hand, release any still running back to
-the queue, then exit.
+Task threads each run one task at a time. A thread with nothing in hand
+claims up to ``claim_batch`` tasks in one statement, runs the first and
+leaves the rest to this process's threads; claimed tasks no thread started
+within a poll interval go back to the queue, so a long task never holds
+others up. Idle threads sleep until the poll interval or a wake-up (NOTIFY on
+PostgreSQL, see wakeup.py). The main thread beats the heartbeat (so a long
+task never looks dead), puts back tasks of dead workers, enqueues due
+recurring tasks and handles SIGTERM/SIGINT: stop claiming, wait up to the
+grace period for tasks in hand, release those still running and those not
+started back to the queue, then exit.
 """
 
 from __future__ import annotations
@@ -16,18 +21,20 @@ import signal
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from types import FrameType
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections, router
 from django.tasks import TaskContext
 from django.tasks.signals import task_finished, task_started
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django_tasks_db.models import DBTaskResult
 
-from monoboard.jobs import queue
+from monoboard.jobs import queue, wakeup
 from monoboard.jobs.models import WorkerHeartbeat
 from monoboard.jobs.schedules import run_due_schedules
 
@@ -46,6 +53,8 @@ class WorkerConfig:
     backend_name: str = "default"
     batch: bool = False  # exit once the queue is empty
     run_schedules: bool = True
+    claim_batch: int = 1  # tasks claimed per statement
+    listen: bool = True  # PostgreSQL: wake idle threads on NOTIFY
 
     @classmethod
     def from_settings(cls, **overrides: object) -> WorkerConfig:
@@ -56,6 +65,7 @@ class WorkerConfig:
             "heartbeat_s": settings.JOBS_HEARTBEAT_S,
             "lease_s": settings.JOBS_LEASE_S,
             "grace_s": settings.JOBS_SHUTDOWN_GRACE_S,
+            "claim_batch": settings.JOBS_CLAIM_BATCH,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -70,38 +80,73 @@ class Worker:
         self.config = config
         self.worker_id = worker_id or new_worker_id()
         self.stopping = threading.Event()
-        self._in_hand: dict[int, queue.Row] = {}
+        self.wakeup = wakeup.Wakeup()
+        self._in_hand: dict[int, queue.Row] = {}  # thread -> the task it runs
+        self._claimed: deque[tuple[queue.Row, float]] = deque()  # not started: (row, when)
         self._lock = threading.Lock()
         self.completed = 0
 
     # --- one task ---------------------------------------------------------
     def work_once(self) -> bool:
-        """Claim and run one task in this thread; False when none was ready."""
-        row = queue.claim_next(
-            worker_id=self.worker_id,
-            queues=self.config.queues,
-            backend_name=self.config.backend_name,
-        )
+        """Take one claimed task (claiming more if none is left) and run it here.
+
+        False when none was ready, or the worker is stopping.
+        """
+        row = self._take()
         if row is None:
             return False
-        self.execute(row)
-        return True
-
-    def execute(self, row: queue.Row) -> None:
-        me = threading.get_ident()
-        with self._lock:
-            self._in_hand[me] = row
         try:
             self._run(row)
         finally:
             with self._lock:
-                self._in_hand.pop(me, None)
+                self._in_hand.pop(threading.get_ident(), None)
                 self.completed += 1
+        return True
+
+    def _take(self) -> queue.Row | None:
+        me = threading.get_ident()
+        with self._lock:
+            if self.stopping.is_set():
+                return None
+            if self._claimed:
+                self._in_hand[me] = self._claimed.popleft()[0]
+                return self._in_hand[me]
+        rows = queue.claim_batch(
+            worker_id=self.worker_id,
+            queues=self.config.queues,
+            backend_name=self.config.backend_name,
+            limit=self.config.claim_batch,
+        )
+        if not rows:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            if self.stopping.is_set():  # released by _shutdown
+                self._claimed.extend((row, now) for row in rows)
+                return None
+            self._in_hand[me] = rows[0]
+            self._claimed.extend((row, now) for row in rows[1:])
+        if len(rows) > 1:
+            self.wakeup.wake()  # idle threads can take the rest
+        return rows[0]
+
+    def release_unstarted(self, *, older_than_s: float = 0.0) -> int:
+        """Give back claimed tasks no thread started for ``older_than_s``."""
+        cutoff = time.monotonic() - older_than_s
+        with self._lock:
+            stale = [row for row, at in self._claimed if at <= cutoff]
+            self._claimed = deque((row, at) for row, at in self._claimed if at > cutoff)
+        released = sum(queue.release(row) for row in stale)
+        if stale:
+            logger.info(
+                "worker %s: %d claimed tasks not started, released", self.worker_id, released
+            )
+        return released
 
     def _run(self, row: queue.Row) -> None:
         try:
-            task = row.task
             result = row.task_result
+            task = result.task
         except (ImportError, SuspiciousOperation) as exc:
             logger.error("task %s: cannot load %s", row.id, row.task_path)
             queue.mark_failed(row, exc, retryable=False)
@@ -123,19 +168,42 @@ class Worker:
     def _thread_main(self) -> None:
         try:
             while not self.stopping.is_set():
+                seen = self.wakeup.generation()
                 try:
                     ran = self.work_once()
                 except DatabaseError:
                     logger.exception("worker thread: database error; retrying")
                     connection.close()
-                    ran = False
                     self.stopping.wait(self.config.poll_interval_s)
+                    continue
                 if not ran:
                     if self.config.batch:
                         return
-                    self.stopping.wait(self.config.poll_interval_s)
+                    logger.debug("%s: idle", threading.current_thread().name)
+                    self.wakeup.wait(seen, self.config.poll_interval_s)
         finally:
             connection.close()
+
+    def _on_notify(self, queue_name: str) -> None:
+        if queue_name == "*" or "*" in self.config.queues or queue_name in self.config.queues:
+            self.wakeup.wake()
+
+    def _start_listener(self) -> None:
+        """PostgreSQL: a thread that wakes idle task threads on NOTIFY."""
+        alias = router.db_for_write(DBTaskResult)
+        if self.config.batch or not self.config.listen or connections[alias].vendor != "postgresql":
+            return
+        threading.Thread(
+            target=wakeup.listen,
+            kwargs={
+                "alias": alias,
+                "stopping": self.stopping,
+                "on_notify": self._on_notify,
+                "check_every_s": self.config.heartbeat_s,
+            },
+            name="jobs-listen",
+            daemon=True,
+        ).start()
 
     def beat(self) -> None:
         now = timezone.now()
@@ -203,6 +271,7 @@ class Worker:
         ]
         for thread in threads:
             thread.start()
+        self._start_listener()
         next_beat = time.monotonic() + self.config.heartbeat_s
         while not self.stopping.is_set() and any(t.is_alive() for t in threads):
             tick = min(self.config.poll_interval_s, self.config.heartbeat_s)
@@ -215,11 +284,14 @@ class Worker:
                     self.housekeeping()
                 elif self.config.run_schedules:
                     run_due_schedules(timezone.now())
+                if self._claimed:
+                    self.release_unstarted(older_than_s=self.config.poll_interval_s)
             except DatabaseError:
                 logger.exception("worker housekeeping: database error; retrying")
                 connection.close()
         crashed = not self.stopping.is_set() and not self.config.batch
         self.stopping.set()
+        self.wakeup.wake()
         self._shutdown(threads)
         return not crashed
 
@@ -232,6 +304,7 @@ class Worker:
         for row in left:
             released = queue.release(row)
             logger.warning("worker %s: task %s released=%s", self.worker_id, row.id, released)
+        self.release_unstarted()
         WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
         connection.close()
         logger.info("worker %s: stopped", self.worker_id)

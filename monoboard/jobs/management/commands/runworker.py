@@ -19,6 +19,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--concurrency", type=int, help="task threads (JOBS_CONCURRENCY)")
         parser.add_argument("--interval", type=float, help="seconds between polls when idle")
+        parser.add_argument(
+            "--claim-batch", type=int, help="tasks claimed per statement (JOBS_CLAIM_BATCH)"
+        )
         parser.add_argument("--batch", action="store_true", help="exit once the queue is empty")
         parser.add_argument(
             "--no-schedules", action="store_true", help="do not enqueue recurring tasks"
@@ -34,6 +37,7 @@ class Command(BaseCommand):
             queues=[q.strip() for q in options["queues"].split(",") if q.strip()] or ["*"],
             concurrency=options["concurrency"],
             poll_interval_s=options["interval"],
+            claim_batch=options["claim_batch"],
             batch=options["batch"] or None,
             run_schedules=False if options["no_schedules"] else None,
         )
