@@ -6,81 +6,19 @@ and waits on database rows and files, every wait bounded by a timeout.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from monoboard.boards.models import Board
 from monoboard.jobs.models import WorkerHeartbeat
 from monoboard.jobs.tests import tasks
+from monoboard.jobs.tests.conftest import StartWorker, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-StartWorker = Callable[..., subprocess.Popen[bytes]]
-
-
-def wait_until(check: Callable[[], bool], *, timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or check}")
-
-
-def child_database_url() -> str:
-    """DATABASE_URL for a child process: this test run's database."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user, password = quote(db["USER"] or ""), quote(db["PASSWORD"] or "")
-    return f"postgres://{user}:{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-@pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[StartWorker]:
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(**env_overrides: str) -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "DATABASE_URL": child_database_url(),
-            "MONOBOARD_DATA_DIR": str(tmp_path / "data"),
-            "JOBS_HEARTBEAT_S": "0.2",
-            "JOBS_LEASE_S": "1.5",
-            "JOBS_POLL_INTERVAL_S": "0.05",
-            "JOBS_RETRY_BASE_DELAY_S": "0.1",
-            "JOBS_SHUTDOWN_GRACE_S": "10",
-            **env_overrides,
-        }
-        log = (tmp_path / f"worker{len(procs)}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), "runworker", "--no-schedules"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        procs.append(proc)
-        return proc
-
-    try:
-        yield start
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
 
 
 def lines(path: Path) -> int:
@@ -156,3 +94,49 @@ def test_a_task_whose_worker_was_killed_runs_again_and_completes_once(
     assert len(row.worker_ids) == 2 and row.worker_ids[0] != row.worker_ids[1]
     assert Board.objects.filter(slug__startswith="recovered-").count() == 1  # ... completed once
     assert str(row.return_value).startswith("recovered-")
+
+
+def test_sigterm_releases_the_claimed_tasks_not_started(
+    start_worker: StartWorker, tmp_path: Path
+) -> None:
+    """A batch claim takes the blocker and the tasks queued behind it; on
+    SIGTERM past the grace period all of them go back to the queue untried."""
+    flag, started = tmp_path / "flag", tmp_path / "started"
+    blocker = tasks.wait_for_flag.enqueue(str(flag), str(started), "held")
+    behind = [tasks.add.enqueue(i, i) for i in range(3)]
+    proc = start_worker(
+        "--claim-batch", "8", JOBS_POLL_INTERVAL_S="60", JOBS_SHUTDOWN_GRACE_S="0.3"
+    )
+    wait_until(lambda: lines(started) == 1, what="the blocker to start")
+    assert [status(r.id) for r in behind] == [TaskResultStatus.RUNNING] * 3  # claimed, waiting
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+
+    for result_id in [blocker.id, *(r.id for r in behind)]:
+        row = DBTaskResult.objects.get(id=result_id)
+        assert (row.status, row.worker_ids) == (TaskResultStatus.READY, [])
+
+
+def test_claimed_tasks_a_busy_worker_did_not_start_go_to_another_worker(
+    start_worker: StartWorker, tmp_path: Path
+) -> None:
+    flag, started = tmp_path / "flag", tmp_path / "started"
+    blocker = tasks.wait_for_flag.enqueue(str(flag), str(started), "blocker")
+    behind = [tasks.add.enqueue(i, i) for i in range(3)]
+    busy = start_worker("--claim-batch", "8", "--worker-id", "busy")
+    wait_until(lambda: lines(started) == 1, what="the blocker to start")
+
+    free = start_worker("--worker-id", "free")
+    wait_until(
+        lambda: all(status(r.id) == TaskResultStatus.SUCCESSFUL for r in behind),
+        what="the tasks behind the blocker to run elsewhere",
+    )
+    assert [DBTaskResult.objects.get(id=r.id).worker_ids for r in behind] == [["free"]] * 3
+
+    flag.touch()
+    wait_until(lambda: status(blocker.id) == TaskResultStatus.SUCCESSFUL, what="the blocker")
+    for proc in (busy, free):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    assert DBTaskResult.objects.get(id=blocker.id).worker_ids == ["busy"]
