@@ -84,6 +84,7 @@ class Worker:
         self._in_hand: dict[int, queue.Row] = {}  # thread -> the task it runs
         self._claimed: deque[tuple[queue.Row, float]] = deque()  # not started: (row, when)
         self._lock = threading.Lock()
+        self._batch = config.claim_batch  # halves to 1 when claimed tasks sat unstarted
         self.completed = 0
 
     # --- one task ---------------------------------------------------------
@@ -111,11 +112,12 @@ class Worker:
             if self._claimed:
                 self._in_hand[me] = self._claimed.popleft()[0]
                 return self._in_hand[me]
+            limit, self._batch = self._batch, min(self.config.claim_batch, self._batch * 2)
         rows = queue.claim_batch(
             worker_id=self.worker_id,
             queues=self.config.queues,
             backend_name=self.config.backend_name,
-            limit=self.config.claim_batch,
+            limit=limit,
         )
         if not rows:
             return None
@@ -136,11 +138,11 @@ class Worker:
         with self._lock:
             stale = [row for row, at in self._claimed if at <= cutoff]
             self._claimed = deque((row, at) for row, at in self._claimed if at > cutoff)
+            if stale:  # tasks here are slow: claim one at a time, growing back after
+                self._batch = 1
         released = sum(queue.release(row) for row in stale)
         if stale:
-            logger.info(
-                "worker %s: %d claimed tasks not started, released", self.worker_id, released
-            )
+            logger.debug("worker %s: %d unstarted tasks released", self.worker_id, released)
         return released
 
     def _run(self, row: queue.Row) -> None:
