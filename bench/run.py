@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import csv
 import datetime
+import http.client
 import json
 import os
 import platform
@@ -23,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,7 @@ SIZES: dict[str, list[str]] = {
     "1m": ["--users", "20000", "--posts", "1000000", "--votes", "3000000", "--comments", "500000"],
 }
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
+ADMIN_EMAIL = "admin@bench.example.com"
 DISCOVER = """
 import json
 from monoboard.boards.models import Board, Post
@@ -64,9 +67,28 @@ class Row:
     requests: int
 
 
+def require_ok(url: str) -> None:
+    """Fail unless ``url`` answers 200 itself: wrk counts a redirect as a success.
+
+    A site without an admin sends every page to the setup form, and a
+    benchmark of that redirect would look fast and mean nothing.
+    """
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        response = connection.getresponse()
+        status, location = response.status, response.getheader("Location", "")
+    finally:
+        connection.close()
+    if status != 200:
+        raise RuntimeError(f"{url} answered {status} {location}, not 200: nothing to measure")
+
+
 def wrk(url: str, *, connections: int, seconds: int, label: str, stage: str) -> Row | None:
     if shutil.which("wrk") is None:
         return None
+    require_ok(url)
     threads = min(2, connections)
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(WRK_SCRIPT), url],
@@ -183,6 +205,17 @@ def seed_site(env: dict[str, str], size: str, marker: Path) -> None:
         manage("seed", *SIZES[size], "--seed", "7", env=env, quiet=False)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(size)
+    # A site has an admin; without one every page redirects to the setup form.
+    admin = {**env, "BENCH_ADMIN_PASSWORD": "bench admin password"}
+    manage(
+        "createadmin",
+        "--email",
+        ADMIN_EMAIL,
+        "--password-env",
+        "BENCH_ADMIN_PASSWORD",
+        "--no-input",
+        env=admin,
+    )
 
 
 def measure_stage(
