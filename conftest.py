@@ -23,6 +23,15 @@ def _no_background_metric_writes(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: no page, rate-limit or throttle
+    count left by another test, whose database rows are gone."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _static_files_without_collectstatic(settings: Any) -> None:
     """Production serves fingerprinted files from collectstatic's manifest;
     tests render pages from the app folders without running it."""

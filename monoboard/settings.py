@@ -170,6 +170,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "monoboard <noreply@localhost
 CACHES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
+# Anonymous visitors share rendered board, post, roadmap and home pages for at
+# most this many seconds (monoboard/boards/pagecache.py); 0 turns it off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 10, minimum=0)
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "/static/"

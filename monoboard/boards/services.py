@@ -79,6 +79,16 @@ def _event(kind: str, post: Post, actor: User | None, **data: object) -> None:
     )
 
 
+def _site_changed(kind: str, actor: User) -> None:
+    """Announce a change to boards, statuses, tags or the site's name (no post involved).
+
+    Announced before the write: one that then fails validation only costs an
+    extra invalidation of the anonymous page cache, and one rolled back with
+    its transaction announces nothing.
+    """
+    emit(DomainEvent(kind=kind, actor_id=actor.pk))
+
+
 # --- Boards, statuses, tags, site -------------------------------------------------
 
 
@@ -86,6 +96,7 @@ def board_create(
     *, actor: User, name: str, slug: str = "", description: str = "", is_private: bool = False
 ) -> Board:
     access.require_admin(actor)
+    _site_changed("board.created", actor)
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "A board needs a name."})
@@ -108,6 +119,7 @@ def board_update(
     *, actor: User, board: Board, name: str, description: str, is_private: bool
 ) -> Board:
     access.require_admin(actor)
+    _site_changed("board.updated", actor)
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "A board needs a name."})
@@ -118,6 +130,7 @@ def board_update(
 
 def board_delete(*, actor: User, board: Board) -> None:
     access.require_admin(actor)
+    _site_changed("board.deleted", actor)
     board.delete()
 
 
@@ -144,6 +157,7 @@ class StatusFields:
 @transaction.atomic
 def status_save(*, actor: User, fields: StatusFields, status: Status | None = None) -> Status:
     access.require_admin(actor)
+    _site_changed("status.saved", actor)
     name = " ".join((fields.name or "").split())
     if not name:
         raise ValidationError({"name": "A status needs a name."})
@@ -169,6 +183,7 @@ def status_save(*, actor: User, fields: StatusFields, status: Status | None = No
 
 def status_delete(*, actor: User, status: Status) -> None:
     access.require_admin(actor)
+    _site_changed("status.deleted", actor)
     if status.is_default:
         raise ValidationError({"status": "The default status cannot be deleted."})
     if status.posts.exists():
@@ -181,6 +196,7 @@ def status_delete(*, actor: User, status: Status) -> None:
 @transaction.atomic
 def status_reorder(*, actor: User, ordered_ids: list[int]) -> None:
     access.require_admin(actor)
+    _site_changed("status.reordered", actor)
     for position, status_id in enumerate(ordered_ids):
         Status.objects.filter(pk=status_id).update(position=position)
 
@@ -194,6 +210,7 @@ def default_status() -> Status:
 
 def tag_save(*, actor: User, name: str, color: str = "#2563eb", tag: Tag | None = None) -> Tag:
     access.require_admin(actor)
+    _site_changed("tag.saved", actor)
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "A tag needs a name."})
@@ -211,11 +228,13 @@ def tag_save(*, actor: User, name: str, color: str = "#2563eb", tag: Tag | None 
 
 def tag_delete(*, actor: User, tag: Tag) -> None:
     access.require_admin(actor)
+    _site_changed("tag.deleted", actor)
     tag.delete()
 
 
 def site_settings_update(*, actor: User, site_name: str, tagline: str) -> SiteSettings:
     access.require_admin(actor)
+    _site_changed("site.updated", actor)
     site_name = " ".join((site_name or "").split())
     if not site_name:
         raise ValidationError({"site_name": "The site needs a name."})

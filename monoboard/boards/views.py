@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from monoboard.boards import access, selectors, services
 from monoboard.boards.forms import CommentForm, MergeForm, PostEditForm, PostForm, StatusForm
 from monoboard.boards.models import Board, Post, Status
+from monoboard.boards.pagecache import anonymous_page_cache
 from monoboard.lib.cursor import BadCursor
 
 if TYPE_CHECKING:
@@ -71,12 +72,14 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
 
 
 @require_GET
+@anonymous_page_cache
 def home(request: HttpRequest) -> HttpResponse:
     boards = selectors.boards_with_post_counts(request.user)
     return render(request, "boards/home.html", {"boards": boards})
 
 
 @require_GET
+@anonymous_page_cache
 def roadmap(request: HttpRequest) -> HttpResponse:
     return render(request, "boards/roadmap.html", {"columns": selectors.roadmap(request.user)})
 
@@ -124,6 +127,7 @@ def _board_filters(
 
 
 @require_http_methods(["GET", "POST"])
+@anonymous_page_cache
 def board(request: HttpRequest, board_slug: str) -> HttpResponse:
     the_board = access.board_or_404(request.user, board_slug)
     form = PostForm()
@@ -193,6 +197,7 @@ def post_short(request: HttpRequest, board_slug: str, post_id: int) -> HttpRespo
 
 
 @require_GET
+@anonymous_page_cache
 def post_detail(
     request: HttpRequest, board_slug: str, post_id: int, post_slug: str
 ) -> HttpResponse:

@@ -178,6 +178,7 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
     per_route: dict[tuple[str, str], tuple[int, list[int]]] = {}
     read_db_ms = 0.0
     lock_wait_ms = 0.0
+    cache_hits = cache_misses = 0
     for row in RequestRollup.objects.filter(minute__gte=since, minute__lt=now).iterator():
         figures.requests += row.count
         count, buckets = per_route.get((row.route, row.method), (0, [0] * size))
@@ -185,6 +186,8 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
         per_route[(row.route, row.method)] = (count + row.count, buckets)
         figures.lock_waits += row.lock_waits
         lock_wait_ms += row.lock_wait_ms_sum
+        cache_hits += row.cache_hits
+        cache_misses += row.cache_misses
         if row.method in ("GET", "HEAD"):
             figures.read_requests += row.count
             read_db_ms += row.db_ms_sum
@@ -226,9 +229,8 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
         )
     ages = [s.jobs_oldest_age_s for s in samples if s.jobs_oldest_age_s is not None]
     figures.jobs_oldest_age_s = max(ages) if ages else None
-    hits = sum(s.cache_hits or 0 for s in samples)
-    misses = sum(s.cache_misses or 0 for s in samples)
-    figures.cache_hit_ratio = hits / (hits + misses) if hits + misses else None
+    cached = cache_hits + cache_misses
+    figures.cache_hit_ratio = cache_hits / cached if cached >= MIN_REQUESTS else None
     lags = [s.replica_lag_ms for s in samples if s.replica_lag_ms is not None]
     figures.replica_lag_ms = max(lags) if lags else None
     return figures
@@ -312,17 +314,20 @@ def thresholds(f: Figures, stage: int) -> list[Threshold]:
             f.jobs_oldest_age_s is not None and f.jobs_oldest_age_s > JOB_AGE_LIMIT_S,
         )
     )
-    if stage >= 4:
-        ratio = f.cache_hit_ratio * 100 if f.cache_hit_ratio is not None else None
+    ratio = f.cache_hit_ratio * 100 if f.cache_hit_ratio is not None else None
+    if stage >= 4 or ratio is not None:
+        # Shown from stage 1 (the anonymous page cache); a limit only once a
+        # shared cache is what the site relies on.
         out.append(
             Threshold(
                 "cache hit ratio",
                 ratio,
                 CACHE_HIT_LIMIT * 100,
                 "%",
-                ratio is not None and ratio < CACHE_HIT_LIMIT * 100,
+                stage >= 4 and ratio is not None and ratio < CACHE_HIT_LIMIT * 100,
             )
         )
+    if stage >= 4:
         out.append(
             Threshold(
                 "replica lag",

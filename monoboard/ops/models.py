@@ -43,6 +43,8 @@ class RequestRollup(models.Model):
     db_ms_sum = models.FloatField(default=0.0)
     lock_waits = models.PositiveIntegerField(default=0)  # SQLite writers that had to queue
     lock_wait_ms_sum = models.FloatField(default=0.0)
+    cache_hits = models.PositiveIntegerField(default=0)  # pages served from the page cache
+    cache_misses = models.PositiveIntegerField(default=0)  # pages rendered and stored
 
     class Meta:
         indexes: ClassVar[list[models.Index]] = [
@@ -69,8 +71,6 @@ class SystemSample(models.Model):
     jobs_failed_last_hour = models.IntegerField(null=True)
     sqlite_lock_waits = models.IntegerField(null=True)
     sqlite_lock_wait_ms_max = models.FloatField(null=True)
-    cache_hits = models.IntegerField(null=True)
-    cache_misses = models.IntegerField(null=True)
     replica_lag_ms = models.FloatField(null=True)
     sse_connections = models.IntegerField(null=True)
 

@@ -30,6 +30,11 @@ DB_TIME = Histogram(
     "Time spent in database queries",
     buckets=LATENCY_SECONDS_BUCKETS,
 )
+PAGE_CACHE = Counter(
+    "monoboard_page_cache_total",
+    "Anonymous page requests answered from the page cache (hit) or rendered and stored (miss)",
+    ["result"],
+)
 SLOW_QUERIES = Counter("monoboard_db_slow_queries_total", "Queries slower than SLOW_QUERY_MS")
 SQLITE_LOCK_WAIT = Histogram(
     "monoboard_sqlite_write_lock_wait_seconds",

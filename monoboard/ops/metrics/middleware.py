@@ -55,6 +55,7 @@ class MetricsMiddleware:
                     db_ms=queries.total_ms,
                     lock_waits=queries.lock_waits,
                     lock_wait_ms=queries.lock_wait_ms,
+                    page_cache=getattr(request, "page_cache", None),
                 )
             )
             if finished is not None:

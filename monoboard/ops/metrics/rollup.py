@@ -37,6 +37,7 @@ class RequestMeasure:
     db_ms: float = 0.0
     lock_waits: int = 0
     lock_wait_ms: float = 0.0
+    page_cache: str | None = None  # "hit", "miss", or None when not cacheable
 
 
 @dataclass
@@ -48,6 +49,8 @@ class RouteMinute:
     db_ms_sum: float = 0.0
     lock_waits: int = 0
     lock_wait_ms_sum: float = 0.0
+    cache_hits: int = 0
+    cache_misses: int = 0
     buckets: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS_MS) + 1))
 
     def add(self, m: RequestMeasure) -> None:
@@ -58,6 +61,8 @@ class RouteMinute:
         self.db_ms_sum += m.db_ms
         self.lock_waits += m.lock_waits
         self.lock_wait_ms_sum += m.lock_wait_ms
+        self.cache_hits += m.page_cache == "hit"
+        self.cache_misses += m.page_cache == "miss"
         self.buckets[bisect.bisect_left(LATENCY_BUCKETS_MS, m.duration_ms)] += 1
 
 
@@ -111,6 +116,8 @@ def write_rollups(minute: datetime, routes: dict[tuple[str, str], RouteMinute]) 
             db_ms_sum=round(m.db_ms_sum, 3),
             lock_waits=m.lock_waits,
             lock_wait_ms_sum=round(m.lock_wait_ms_sum, 3),
+            cache_hits=m.cache_hits,
+            cache_misses=m.cache_misses,
         )
         for (route, method), m in routes.items()
     ]

@@ -165,7 +165,21 @@ def test_cold_cache_and_replica_lag_are_thresholds_from_stage_4() -> None:
     assert advice.stage == 4
     assert {t.name for t in advice.crossed} == {"cache hit ratio", "replica lag"}
     stage_one = advisor.advise(figures, SQLITE)
-    assert "cache hit ratio" not in {t.name for t in stage_one.thresholds}
+    shown = {t.name: t for t in stage_one.thresholds}
+    assert shown["cache hit ratio"].value == 50  # the page cache, shown from stage 1
+    assert "cache hit ratio" not in {t.name for t in stage_one.crossed}
+    assert "replica lag" not in shown
+
+
+@pytest.mark.django_db
+def test_the_cache_hit_ratio_comes_from_the_page_cache_counts_in_the_rollups() -> None:
+    history(read_ms=20, reads=600, minutes=30)
+    assert advisor.measure().cache_hit_ratio is None  # nothing cacheable was served
+    minute = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=1)
+    RequestRollup.objects.create(
+        minute=minute, route="/", method="GET", count=400, cache_hits=300, cache_misses=100
+    )
+    assert advisor.measure().cache_hit_ratio == pytest.approx(0.75)
 
 
 def test_a_healthy_stage_2_site_needs_nothing() -> None:

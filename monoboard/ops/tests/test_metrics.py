@@ -63,6 +63,21 @@ def test_requests_fold_into_one_rollup_row_per_route_and_minute(
     assert all(r.db_queries > 0 for r in board_rows)
 
 
+def test_page_cache_hits_and_misses_are_counted_per_route_and_minute(
+    outsider_client: Client, settings: Any, public_board: Board, member_client: Client
+) -> None:
+    settings.METRICS_ROLLUPS = True
+    rollup.buffer.take_all()
+    for _ in range(3):
+        outsider_client.get(f"/b/{public_board.slug}/")  # one miss, then hits
+    member_client.get(f"/b/{public_board.slug}/")  # members bypass the cache
+    finished = rollup.buffer.take_all()
+    assert finished is not None
+    rollup.write_rollups(*finished)
+    row = RequestRollup.objects.get(route__contains="board_slug", method="GET")
+    assert (row.count, row.cache_hits, row.cache_misses) == (4, 2, 1)
+
+
 def test_slow_queries_are_logged_with_route_and_code_location(
     outsider_client: Client, settings: Any, public_board: Board
 ) -> None:

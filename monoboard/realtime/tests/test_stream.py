@@ -176,7 +176,7 @@ def test_board_and_post_pages_tell_live_js_what_to_follow(
     assert "realtime/live.js" in html
     page = outsider_client.get(reverse("boards:post", args=[post.board.slug, post.pk, post.slug]))
     assert f'data-live-post="{post.pk}"' in page.content.decode()
-    with override_settings(REALTIME_EVENTS_URL="/events/"):
+    with override_settings(REALTIME_EVENTS_URL="/events/", PAGE_CACHE_SECONDS=0):
         page = outsider_client.get(reverse("boards:board", args=[post.board.slug]))
     assert 'data-events-url="/events/"' in page.content.decode()
 
