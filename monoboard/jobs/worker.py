@@ -176,7 +176,9 @@ class Worker:
                 except DatabaseError:
                     logger.exception("worker thread: database error; retrying")
                     connection.close()
-                    self.stopping.wait(self.config.poll_interval_s)
+                    self.stopping.wait(self.config.poll_interval_s)  # not cut short by NOTIFY
+                    if self.config.batch:
+                        return
                     continue
                 if not ran:
                     if self.config.batch:
