@@ -61,6 +61,7 @@ from monoboard.boards.models import Board, Post
 # Pages without collectstatic's manifest, as the suite renders them.
 STATIC = "django.contrib.staticfiles.storage.StaticFilesStorage"
 override_settings(STORAGES={{**settings.STORAGES, "staticfiles": {{"BACKEND": STATIC}}}}).enable()
+override_settings(PAGE_CACHE_SECONDS=0).enable()  # every page view runs its queries
 board = Board.objects.get(slug="features")
 for _ in range({COUNTS}):
     assert Post.objects.filter(board=board).count() == 3
