@@ -95,8 +95,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # session state; monoboard.lib.database.direct_conninfo() builds connections.
 DATABASE_DIRECT_URL = env_str("DATABASE_DIRECT_URL") or DATABASE_URL
 # Processes outside the web server that each hold database connections, for
-# the connection budget check (docs/scaling.md): LISTEN sessions and workers.
-DB_LISTENER_CONNECTIONS = env_int("DB_LISTENER_CONNECTIONS", 1, minimum=0)
+# the connection budget check (docs/scaling.md): LISTEN sessions (the events
+# process and each jobs worker hold one on PostgreSQL) and workers.
+DB_LISTENER_CONNECTIONS = env_int("DB_LISTENER_CONNECTIONS", 2, minimum=0)
 DB_WORKER_CONNECTIONS = env_int("DB_WORKER_CONNECTIONS", 1, minimum=0)
 
 # --- Accounts -------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_warns_when_workers_times_pool_exceed_max_connections(pg_server: Postgre
 
     assert result.returncode == 0, result.stderr
     assert "monoboard.W020" in result.stderr
-    assert "can open 122 database connections" in result.stderr
+    assert "can open 123 database connections" in result.stderr  # 120 + 2 listeners + 1
     assert "allows 97 (max_connections 100 - 3 reserved)" in result.stderr
 
 
