@@ -1,8 +1,8 @@
 """PostgreSQL: NOTIFY wakes an idle worker at once instead of its next poll.
 
 The worker polls only every 60 s here, so a task done within seconds of
-being queued was started by the notification. Marked ``pg_integration``:
-through PgBouncer the worker LISTENs on its direct connection
+being queued was started by the notification. In the PgBouncer run
+(scripts/test) the worker LISTENs on its direct connection
 (DATABASE_DIRECT_URL) and the test's own writes still notify.
 """
 
@@ -21,7 +21,6 @@ from monoboard.jobs.wakeup import APPLICATION_NAME
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.pg_integration,
     pytest.mark.django_db(transaction=True),
 ]
 

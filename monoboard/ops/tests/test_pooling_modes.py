@@ -41,7 +41,6 @@ def test_direct_conninfo_keeps_the_database_django_uses() -> None:
     assert (info["host"], info["port"], info["dbname"]) == ("127.0.0.1", 5433, "test_site")
 
 
-@pytest.mark.pg_integration
 @pytest.mark.django_db(transaction=True)
 def test_chunked_iteration_survives_another_session_taking_the_server_connection() -> None:
     """iterator() would use a server-side cursor, which lives on one server
@@ -66,7 +65,6 @@ def test_chunked_iteration_survives_another_session_taking_the_server_connection
     assert emails == [f"reader{i}@example.com" for i in range(30)]
 
 
-@pytest.mark.pg_integration
 @pytest.mark.django_db(transaction=True)
 def test_listen_works_on_the_direct_connection() -> None:
     if connection.vendor != "postgresql":

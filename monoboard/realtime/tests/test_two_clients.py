@@ -92,7 +92,6 @@ def test_members_only_board_streams_to_members_only(
         stream.close()
 
 
-@pytest.mark.pg_integration
 def test_pg_notify_wakes_the_stream_at_once(
     tmp_path: Path, public_board: Board, member: User, other_member: User
 ) -> None:
