@@ -50,7 +50,19 @@ listed = Post.objects.filter(is_listed=True, board__is_private=False).select_rel
 posts = [f"/b/{p.board.slug}/p/{p.pk}-{p.slug}/" for p in listed.order_by("-vote_count")[:300]]
 demo = User.objects.filter(email__startswith="demo.", is_active=True)
 users = list(demo.values_list("email", flat=True)[:200])
-print(json.dumps({"boards": boards, "posts": posts, "accounts": users}))
+# A signed-in session for wrk: members bypass the page cache, so their pages
+# show what rendering costs.
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+member = demo.first()
+session = SessionStore()
+session[SESSION_KEY] = str(member.pk)
+session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+session[HASH_SESSION_KEY] = member.get_session_auth_hash()
+session.create()
+cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+print(json.dumps({"boards": boards, "posts": posts, "accounts": users, "cookie": cookie}))
 """
 
 
@@ -67,7 +79,7 @@ class Row:
     requests: int
 
 
-def require_ok(url: str) -> None:
+def require_ok(url: str, headers: dict[str, str]) -> None:
     """Fail unless ``url`` answers 200 itself: wrk counts a redirect as a success.
 
     A site without an admin sends every page to the setup form, and a
@@ -76,7 +88,8 @@ def require_ok(url: str) -> None:
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     try:
-        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         status, location = response.status, response.getheader("Location", "")
     finally:
@@ -85,13 +98,32 @@ def require_ok(url: str) -> None:
         raise RuntimeError(f"{url} answered {status} {location}, not 200: nothing to measure")
 
 
-def wrk(url: str, *, connections: int, seconds: int, label: str, stage: str) -> Row | None:
+def wrk(
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    label: str,
+    stage: str,
+    cookie: str = "",
+) -> Row | None:
     if shutil.which("wrk") is None:
         return None
-    require_ok(url)
+    headers = {"Cookie": cookie} if cookie else {}
+    require_ok(url, headers)
     threads = min(2, connections)
+    extra = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(WRK_SCRIPT), url],
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(WRK_SCRIPT),
+            *extra,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -229,13 +261,23 @@ def measure_stage(
         board = f"{base}/b/{site['boards'][0]}/"
         post = base + site["posts"][0]
         wrk(board, connections=4, seconds=3, label="warm-up", stage=stage)
-        for url, label, conns in (
-            (board, "board page (anonymous)", 1),
-            (board, "board page (anonymous)", args.connections),
-            (post, "post page (anonymous)", args.connections),
-            (f"{base}/search/?q=dark+mode", "search (anonymous)", args.connections),
+        member = site["cookie"]
+        for url, label, conns, cookie in (
+            (board, "board page (anonymous)", 1, ""),
+            (board, "board page (anonymous)", args.connections, ""),
+            (board, "board page (signed in, rendered)", 1, member),
+            (board, "board page (signed in, rendered)", args.connections, member),
+            (post, "post page (anonymous)", args.connections, ""),
+            (f"{base}/search/?q=dark+mode", "search (anonymous)", args.connections, ""),
         ):
-            row = wrk(url, connections=conns, seconds=args.duration, label=label, stage=stage)
+            row = wrk(
+                url,
+                connections=conns,
+                seconds=args.duration,
+                label=label,
+                stage=stage,
+                cookie=cookie,
+            )
             if row:
                 rows.append(row)
         rows.extend(
