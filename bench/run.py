@@ -262,14 +262,19 @@ def measure_stage(
         post = base + site["posts"][0]
         wrk(board, connections=4, seconds=3, label="warm-up", stage=stage)
         member = site["cookie"]
-        for url, label, conns, cookie in (
-            (board, "board page (anonymous)", 1, ""),
-            (board, "board page (anonymous)", args.connections, ""),
-            (board, "board page (signed in, rendered)", 1, member),
-            (board, "board page (signed in, rendered)", args.connections, member),
-            (post, "post page (anonymous)", args.connections, ""),
-            (f"{base}/search/?q=dark+mode", "search (anonymous)", args.connections, ""),
-        ):
+        fixed = (
+            ()
+            if args.mix_only
+            else (
+                (board, "board page (anonymous)", 1, ""),
+                (board, "board page (anonymous)", args.connections, ""),
+                (board, "board page (signed in, rendered)", 1, member),
+                (board, "board page (signed in, rendered)", args.connections, member),
+                (post, "post page (anonymous)", args.connections, ""),
+                (f"{base}/search/?q=dark+mode", "search (anonymous)", args.connections, ""),
+            )
+        )
+        for url, label, conns, cookie in fixed:
             row = wrk(
                 url,
                 connections=conns,
@@ -341,6 +346,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="web worker processes")
     parser.add_argument("--stages", default="sqlite,postgres,pgbouncer")
+    parser.add_argument(
+        "--mix-only", action="store_true", help="only the Locust mix, no fixed wrk endpoints"
+    )
     args = parser.parse_args()
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     work = ROOT / "var" / "bench"
