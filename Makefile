@@ -10,15 +10,18 @@ PORT ?= 8000
 
 .PHONY: run test lint typecheck venv dev-venv migrate clean stage2
 
-$(VENV)/.runtime: requirements.txt
+# The venv with the pinned pip (requirements-pip.txt) that the locked files need.
+$(VENV)/.pip: requirements-pip.txt
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: install it (pyenv install $(PYTHON_VERSION))"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-pip.txt
+	touch $@
+
+$(VENV)/.runtime: requirements.txt $(VENV)/.pip
 	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt
-	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: install it (pyenv install $(PYTHON_VERSION))"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.pip
 	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
