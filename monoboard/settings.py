@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # intcomma for large counts in pages
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "monoboard.accounts",
@@ -272,6 +273,8 @@ NOTIFICATIONS_DIGEST_EVERY_HOURS = env_int("NOTIFICATIONS_DIGEST_EVERY_HOURS", 2
 # "auto" picks SQLite FTS5 or PostgreSQL full-text search by the database in use.
 SEARCH_BACKEND = env_choice("SEARCH_BACKEND", "auto", ("auto", "sqlite_fts5", "postgres"))
 SEARCH_RESULTS_PER_PAGE = env_int("SEARCH_RESULTS_PER_PAGE", 20, minimum=1)
+# Past this many matches one search ranks only the newest, so its cost is bounded.
+SEARCH_RANK_POOL = env_int("SEARCH_RANK_POOL", 1000, minimum=1)
 
 # --- JSON API v1 (monoboard/api, docs/api.md) ---------------------------------
 # Requests a minute per API key or user (and per address for signed-in callers),

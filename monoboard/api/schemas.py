@@ -256,6 +256,11 @@ class SearchHitOut(Schema):
 class SearchPageOut(Schema):
     items: list[SearchHitOut]
     next_cursor: str | None
+    ranked_among: int | None = Field(
+        None,
+        description="set when more posts matched than one search ranks: "
+        "the items are the best of this many newest matches",
+    )
 
 
 class SimilarOut(Schema):

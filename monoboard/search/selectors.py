@@ -37,6 +37,9 @@ class SearchResult:
 class SearchPage:
     results: list[SearchResult]
     next_cursor: str | None
+    #: Set when more posts matched than one search ranks (SEARCH_RANK_POOL):
+    #: the results are the best of this many newest matches.
+    ranked_among: int | None = None
 
 
 def post_url(post: Post) -> str:
@@ -68,7 +71,9 @@ def search_posts(
     )
     posts = _load([hit.post_id for hit in found.hits], viewer)
     results = [SearchResult(posts[h.post_id], h) for h in found.hits if h.post_id in posts]
-    return SearchPage(results=results, next_cursor=found.next_cursor)
+    return SearchPage(
+        results=results, next_cursor=found.next_cursor, ranked_among=found.ranked_among
+    )
 
 
 def similar_posts(title: str, *, viewer: Actor | None, board: Board) -> list[dict[str, Any]]:

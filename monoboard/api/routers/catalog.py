@@ -115,6 +115,7 @@ def search_posts(request: HttpRequest, params: Query[SearchQuery]) -> dict[str, 
             {"post": PostOut.of(r.post), "snippet": str(r.hit.snippet_html)} for r in page.results
         ],
         "next_cursor": page.next_cursor,
+        "ranked_among": page.ranked_among,
     }
 
 

@@ -42,6 +42,22 @@ class SearchHit:
 class SearchResults:
     hits: list[SearchHit]
     next_cursor: str | None
+    #: When more posts matched than one search ranks: how many of them, the
+    #: newest, were ranked. None when every match was.
+    ranked_among: int | None = None
+
+
+def rank_pool() -> int:
+    """How many matches one search ranks at most (``SEARCH_RANK_POOL``).
+
+    Ranking reads every candidate it scores, so without a bound a common word
+    on a large site costs time in proportion to the site. Past the bound the
+    newest matches are ranked: the cost stays that of ``SEARCH_RANK_POOL``
+    rows however large the site grows.
+    """
+    from django.conf import settings
+
+    return int(settings.SEARCH_RANK_POOL)
 
 
 @dataclass(frozen=True)

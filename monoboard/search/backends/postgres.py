@@ -24,6 +24,7 @@ from monoboard.search.backends.base import (
     SearchResults,
     SimilarHit,
     hit_from_row,
+    rank_pool,
 )
 from monoboard.search.backends.documents import load_documents
 from monoboard.search.backends.similarity import rank_similar
@@ -43,6 +44,8 @@ _QUERY = (
     " || (websearch_to_tsquery('english', %s) && to_tsquery('english', %s)))"
 )
 _SCORE = "(-ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.document, q.query))::float8"
+_TITLES = " FROM search_pg_document d JOIN boards_post p ON p.id = d.post_id"
+_FROM = f"{_TITLES} CROSS JOIN q"
 
 
 class PostgresBackend:
@@ -96,36 +99,47 @@ class PostgresBackend:
         if status is not None:
             where.append("p.status_id = %s")
             params.append(status.pk)
-        if after is not None:
-            where.append(f"({_SCORE} > %s OR ({_SCORE} = %s AND p.id > %s))")
-            params += [after[0], after[0], after[1]]
-        sql = (
-            f"WITH q AS (SELECT {_QUERY} AS query)"  # noqa: S608  (only placeholders interpolated)
-            f" SELECT p.id, {_SCORE} AS score,"
-            " ts_headline('english', d.title, q.query, %s),"
-            " ts_headline('english', d.body, q.query, %s),"
-            " ts_headline('english', d.comments, q.query, %s)"
-            " FROM search_pg_document d JOIN boards_post p ON p.id = d.post_id CROSS JOIN q"
-            f" WHERE {' AND '.join(where)} ORDER BY score, p.id LIMIT %s"
-        )
-        head = [
+        query_params = [
             text,
             " ".join(words[:-1]),
             # Stems are short ("notifications" -> "notif"): a long half-typed
             # word only finds its stem through its first few letters.
             f"{words[-1][:PREFIX_LETTERS]}:*",
-            f"{_HEADLINE}, HighlightAll=true",
-            f"{_HEADLINE}, MaxWords=30, MinWords=12",
-            f"{_HEADLINE}, MaxWords=30, MinWords=12",
         ]
+        pool = rank_pool()
         with connection.cursor() as cur:
-            cur.execute(sql, [*head, *params, limit + 1])
-            rows = cur.fetchall()
-        hits = [hit_from_row(row) for row in rows[:limit]]
+            oldest = _oldest_of_newest(
+                cur,
+                f"WITH q AS (SELECT {_QUERY} AS query) SELECT d.post_id{_FROM}",
+                where,
+                [*query_params, *params],
+                pool,
+            )
+            if oldest is not None:
+                where.append("d.post_id >= %s")
+                params.append(oldest)
+            if after is not None:
+                where.append(f"({_SCORE} > %s OR ({_SCORE} = %s AND p.id > %s))")
+                params += [after[0], after[0], after[1]]
+            cur.execute(
+                f"WITH q AS (SELECT {_QUERY} AS query)"
+                f" SELECT p.id, {_SCORE} AS score{_FROM}"
+                f" WHERE {' AND '.join(where)} ORDER BY score, p.id LIMIT %s",
+                [*query_params, *params, limit + 1],
+            )
+            ranked = cur.fetchall()
+            marked = _headlines(cur, query_params, [post_id for post_id, _ in ranked[:limit]])
+        hits = [
+            hit_from_row((post_id, score, *marked[post_id]))
+            for post_id, score in ranked[:limit]
+            if post_id in marked
+        ]
         next_cursor = None
-        if len(rows) > limit:
+        if len(ranked) > limit and hits:
             next_cursor = encode_cursor([hits[-1].score, hits[-1].post_id])
-        return SearchResults(hits=hits, next_cursor=next_cursor)
+        return SearchResults(
+            hits=hits, next_cursor=next_cursor, ranked_among=pool if oldest is not None else None
+        )
 
     def similar(
         self, title: str, *, viewer: Actor | None, board: Board, limit: int = 5
@@ -140,15 +154,62 @@ class PostgresBackend:
             # The default (0.6) is meant for whole words; half-typed titles and
             # typos need a looser first cut, which rank_similar then tightens.
             cur.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_THRESHOLD:.2f}")
+            where = ["%s <%% d.title", "p.board_id = %s", "p.is_listed"]
+            params: list[Any] = [text, board.pk]
+            oldest = _oldest_of_newest(
+                cur, f"SELECT d.post_id{_TITLES}", where, params, rank_pool()
+            )
+            if oldest is not None:
+                where.append("d.post_id >= %s")
+                params.append(oldest)
             cur.execute(
-                "SELECT p.id, d.title FROM search_pg_document d"
-                " JOIN boards_post p ON p.id = d.post_id"
-                " WHERE %s <%% d.title AND p.board_id = %s AND p.is_listed"
+                f"SELECT p.id, d.title{_TITLES} WHERE {' AND '.join(where)}"
                 " ORDER BY word_similarity(%s, d.title) DESC LIMIT %s",
-                [text, board.pk, text, SIMILAR_CANDIDATES],
+                [*params, text, SIMILAR_CANDIDATES],
             )
             candidates = cur.fetchall()
         return rank_similar(wanted, candidates, limit=limit)
+
+
+def _oldest_of_newest(
+    cur: Any, select: str, where: list[str], params: list[Any], pool: int
+) -> int | None:
+    """The post id of the ``pool``-th newest match, or None unless more match.
+
+    ``select`` selects ``d.post_id`` from the documents. No rank is computed
+    here; ranking then reads only the matches from this id on (``rank_pool``).
+    """
+    cur.execute(
+        f"{select} WHERE {' AND '.join(where)} ORDER BY d.post_id DESC LIMIT 2 OFFSET %s",
+        [*params, pool - 1],
+    )
+    rows = cur.fetchall()
+    return int(rows[0][0]) if len(rows) == 2 else None
+
+
+def _headlines(
+    cur: Any, query_params: list[Any], post_ids: list[int]
+) -> dict[int, tuple[str, str, str]]:
+    """Marked title, body and comments excerpts of the posts shown, made for
+    those alone: ``ts_headline`` parses each text again."""
+    if not post_ids:
+        return {}
+    cur.execute(
+        f"WITH q AS (SELECT {_QUERY} AS query)"  # noqa: S608  (only placeholders interpolated)
+        " SELECT d.post_id,"
+        " ts_headline('english', d.title, q.query, %s),"
+        " ts_headline('english', d.body, q.query, %s),"
+        " ts_headline('english', d.comments, q.query, %s)"
+        " FROM search_pg_document d CROSS JOIN q WHERE d.post_id = ANY(%s)",
+        [
+            *query_params,
+            f"{_HEADLINE}, HighlightAll=true",
+            f"{_HEADLINE}, MaxWords=30, MinWords=12",
+            f"{_HEADLINE}, MaxWords=30, MinWords=12",
+            post_ids,
+        ],
+    )
+    return {int(row[0]): (row[1], row[2], row[3]) for row in cur.fetchall()}
 
 
 def _decode(cursor: str) -> tuple[float, int]:

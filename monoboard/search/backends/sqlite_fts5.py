@@ -30,6 +30,7 @@ from monoboard.search.backends.base import (
     SearchResults,
     SimilarHit,
     hit_from_row,
+    rank_pool,
 )
 from monoboard.search.backends.documents import load_documents
 from monoboard.search.backends.similarity import rank_similar
@@ -44,6 +45,8 @@ SNIPPET_TOKENS = 24
 SIMILAR_CANDIDATES = 40
 
 _SCORE = "bm25(search_post_fts, {}, {}, {})".format(*WEIGHTS)
+_FROM = " FROM search_post_fts JOIN boards_post p ON p.id = search_post_fts.rowid"
+_MARKS = (MARK_OPEN, MARK_CLOSE)
 
 
 class SqliteFts5Backend:
@@ -111,27 +114,33 @@ class SqliteFts5Backend:
         if status is not None:
             where.append("p.status_id = %s")
             params.append(status.pk)
-        if after is not None:
-            where.append(f"({_SCORE} > %s OR ({_SCORE} = %s AND p.id > %s))")
-            params += [after[0], after[0], after[1]]
-        sql = (
-            f"SELECT p.id, {_SCORE} AS score,"  # noqa: S608  (only placeholders are interpolated)
-            " highlight(search_post_fts, 0, %s, %s),"
-            " snippet(search_post_fts, 1, %s, %s, '…', %s),"
-            " snippet(search_post_fts, 2, %s, %s, '…', %s)"
-            " FROM search_post_fts JOIN boards_post p ON p.id = search_post_fts.rowid"
-            f" WHERE {' AND '.join(where)} ORDER BY score, p.id LIMIT %s"
-        )
-        marks = [MARK_OPEN, MARK_CLOSE]
-        head: list[Any] = [*marks, *marks, SNIPPET_TOKENS, *marks, SNIPPET_TOKENS]
+        pool = rank_pool()
         with connection.cursor() as cur:
-            cur.execute(sql, [*head, *params, limit + 1])
-            rows = cur.fetchall()
-        hits = [hit_from_row(row) for row in rows[:limit]]
+            oldest = _oldest_of_newest(cur, where, params, pool)
+            if oldest is not None:
+                where.append("search_post_fts.rowid >= %s")
+                params.append(oldest)
+            if after is not None:
+                where.append(f"({_SCORE} > %s OR ({_SCORE} = %s AND p.id > %s))")
+                params += [after[0], after[0], after[1]]
+            cur.execute(
+                f"SELECT p.id, {_SCORE} AS score{_FROM}"
+                f" WHERE {' AND '.join(where)} ORDER BY score, p.id LIMIT %s",
+                [*params, limit + 1],
+            )
+            ranked = cur.fetchall()
+            marked = _marked_texts(cur, match, [post_id for post_id, _ in ranked[:limit]])
+        hits = [
+            hit_from_row((post_id, score, *marked[post_id]))
+            for post_id, score in ranked[:limit]
+            if post_id in marked
+        ]
         next_cursor = None
-        if len(rows) > limit:
+        if len(ranked) > limit and hits:
             next_cursor = encode_cursor([hits[-1].score, hits[-1].post_id])
-        return SearchResults(hits=hits, next_cursor=next_cursor)
+        return SearchResults(
+            hits=hits, next_cursor=next_cursor, ranked_among=pool if oldest is not None else None
+        )
 
     def similar(
         self, title: str, *, viewer: Actor | None, board: Board, limit: int = 5
@@ -158,15 +167,55 @@ class SqliteFts5Backend:
                 best.append(options[0])
             if not groups:
                 return []
+            where = ["search_post_fts MATCH %s", "p.board_id = %s", "p.is_listed"]
+            params: list[Any] = [f"title : ({' AND '.join(groups)})", board.pk]
+            oldest = _oldest_of_newest(cur, where, params, rank_pool())
+            if oldest is not None:
+                where.append("search_post_fts.rowid >= %s")
+                params.append(oldest)
             cur.execute(
-                "SELECT p.id, search_post_fts.title FROM search_post_fts"
-                " JOIN boards_post p ON p.id = search_post_fts.rowid"
-                " WHERE search_post_fts MATCH %s AND p.board_id = %s AND p.is_listed"
+                f"SELECT p.id, search_post_fts.title{_FROM}"
+                f" WHERE {' AND '.join(where)}"
                 " ORDER BY bm25(search_post_fts, 1.0, 0.0, 0.0) LIMIT %s",
-                [f"title : ({' AND '.join(groups)})", board.pk, SIMILAR_CANDIDATES],
+                [*params, SIMILAR_CANDIDATES],
             )
             candidates = cur.fetchall()
         return rank_similar(best, candidates, limit=limit)
+
+
+def _oldest_of_newest(cur: Any, where: list[str], params: list[Any], pool: int) -> int | None:
+    """The post id of the ``pool``-th newest match, or None unless more match.
+
+    FTS5 walks its matches newest first and stops here, so this costs at
+    most ``pool`` rows; ranking then reads only the matches from this id on
+    (``rank_pool``).
+    """
+    cur.execute(
+        f"SELECT search_post_fts.rowid{_FROM} WHERE {' AND '.join(where)}"
+        " ORDER BY search_post_fts.rowid DESC LIMIT 2 OFFSET %s",
+        [*params, pool - 1],
+    )
+    rows = cur.fetchall()
+    return int(rows[0][0]) if len(rows) == 2 else None
+
+
+def _marked_texts(cur: Any, match: str, post_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """Marked title, body snippet and comments snippet of the posts shown.
+
+    Kept out of the ranking query: snippets tokenise each text again, and
+    there they would be made for every candidate, not just the page.
+    """
+    if not post_ids:
+        return {}
+    cur.execute(
+        "SELECT rowid, highlight(search_post_fts, 0, %s, %s),"  # noqa: S608  (placeholders only)
+        " snippet(search_post_fts, 1, %s, %s, '…', %s),"
+        " snippet(search_post_fts, 2, %s, %s, '…', %s)"
+        " FROM search_post_fts WHERE search_post_fts MATCH %s"
+        f" AND rowid IN ({', '.join(['%s'] * len(post_ids))})",
+        [*_MARKS, *_MARKS, SNIPPET_TOKENS, *_MARKS, SNIPPET_TOKENS, match, *post_ids],
+    )
+    return {int(row[0]): (row[1], row[2], row[3]) for row in cur.fetchall()}
 
 
 def _visible_board_ids(viewer: Actor | None, board: Board | None) -> list[int]:
