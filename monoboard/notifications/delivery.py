@@ -101,26 +101,32 @@ def fan_out(event_kind: str, post_id: int, actor_id: int | None, data: dict[str,
     ]
     post_url = links.absolute(links.post_path(post))
     deliveries = selectors.deliveries_for([u.pk for u in recipients], message.kind)
+    notifications = [
+        Notification(
+            user=user,
+            kind=message.kind,
+            post=post,
+            actor=actor,
+            text=message.text,
+            event_key=message.event_key,
+            digest_pending=deliveries[user.pk] == Delivery.DIGEST,
+        )
+        for user in recipients
+    ]
+    emails = [
+        _instant_email(user, post, post_url, message)
+        for user in recipients
+        if deliveries[user.pk] == Delivery.INSTANT
+    ]
+    # Everything is rendered before the transaction opens: on SQLite it holds
+    # the one write lock that every vote and comment on the site waits for.
     with transaction.atomic():
-        for user in recipients:
-            delivery = deliveries[user.pk]
-            Notification.objects.create(
-                user=user,
-                kind=message.kind,
-                post=post,
-                actor=actor,
-                text=message.text,
-                event_key=message.event_key,
-                digest_pending=delivery == Delivery.DIGEST,
-            )
-            if delivery == Delivery.INSTANT:
-                _queue_instant(user, post, post_url, message)
-        if Delivery.INSTANT in deliveries.values():
-            services.schedule_drain()  # one outbox run for the whole batch
+        Notification.objects.bulk_create(notifications)
+        services.outbox_add_many(emails)  # one outbox run for the whole batch
     return len(recipients)
 
 
-def _queue_instant(user: User, post: Post, post_url: str, message: Message) -> None:
+def _instant_email(user: User, post: Post, post_url: str, message: Message) -> OutboxEmail:
     unsubscribe_url = links.unsubscribe_url(user.pk, message.kind)
     context = _email_context(user, unsubscribe_url) | {
         "message": message,
@@ -128,7 +134,7 @@ def _queue_instant(user: User, post: Post, post_url: str, message: Message) -> N
         "post": post,
         "post_url": post_url,
     }
-    services.outbox_add(
+    return services.outbox_email(
         recipient=user.email,
         subject=f"[{context['site_name']}] {message.text}",
         body=render_to_string("notifications/email/event.txt", context),
@@ -136,7 +142,6 @@ def _queue_instant(user: User, post: Post, post_url: str, message: Message) -> N
         headers=_unsubscribe_headers(unsubscribe_url),
         user=user,
         kind=message.kind,
-        schedule=False,
     )
 
 

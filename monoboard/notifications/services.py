@@ -96,6 +96,28 @@ def unsubscribe(*, token: str) -> tuple[User, str]:
     return user, kind
 
 
+def outbox_email(
+    *,
+    recipient: str,
+    subject: str,
+    body: str,
+    html_body: str = "",
+    headers: dict[str, str] | None = None,
+    user: User | None = None,
+    kind: str = "",
+) -> OutboxEmail:
+    """An email ready to queue, not yet saved: see outbox_add_many()."""
+    return OutboxEmail(
+        recipient=recipient,
+        subject=subject[:250],
+        body=body,
+        html_body=html_body,
+        headers=headers or {},
+        user=user,
+        kind=kind,
+    )
+
+
 def outbox_add(
     *,
     recipient: str,
@@ -109,18 +131,26 @@ def outbox_add(
 ) -> OutboxEmail:
     """Queue one email and, unless the caller batches (schedule=False), run the
     outbox job once this commits."""
-    email = OutboxEmail.objects.create(
+    email = outbox_email(
         recipient=recipient,
-        subject=subject[:250],
+        subject=subject,
         body=body,
         html_body=html_body,
-        headers=headers or {},
+        headers=headers,
         user=user,
         kind=kind,
     )
+    email.save()
     if schedule:
         schedule_drain()
     return email
+
+
+def outbox_add_many(emails: list[OutboxEmail]) -> None:
+    """Queue emails made by outbox_email() in one INSERT, with one outbox run."""
+    if emails:
+        OutboxEmail.objects.bulk_create(emails)
+        schedule_drain()
 
 
 def schedule_drain() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from conftest import client_for, make_user
 from monoboard.accounts.models import User
@@ -203,3 +205,33 @@ def test_fan_out_job_run_twice_tells_each_person_once(
     assert Notification.objects.filter(user=member).count() == 1
     assert OutboxEmail.objects.filter(user=member, state=OutboxState.SENT).count() == 1
     assert len(sent_to(member.email)) == 1
+
+
+def test_fan_out_writes_in_a_constant_number_of_statements(
+    jobs: Jobs,
+    post: Post,
+    moderator: User,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    """Emails are rendered before the fan-out's transaction, and its rows go in
+    with one INSERT per table: on SQLite that transaction holds the write lock
+    every request waits for, so it must not grow with the number of people told."""
+    for i in range(30):
+        voter = make_user(f"voter{i}@example.com", name=f"Voter {i}")
+        with django_capture_on_commit_callbacks(execute=True):
+            boards.vote_toggle(post=post, user=voter)
+    jobs.run()
+    with django_capture_on_commit_callbacks(execute=True):
+        boards.post_set_status(post=post, actor=moderator, status=_status())
+    [queued] = [r for r in jobs.backend().results if r.task.name == "fan_out_event"]
+    with (
+        CaptureQueriesContext(connection) as captured,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        told = queued.task.call(*queued.args, **queued.kwargs)
+    assert told == 31  # thirty voters and the author
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    tables = sorted({sql.split('"')[1] for sql in inserts})
+    assert tables == ["notifications_notification", "notifications_outboxemail"]
+    assert len(inserts) == 2
+    assert OutboxEmail.objects.filter(state=OutboxState.PENDING).count() == 31
