@@ -251,6 +251,9 @@ JOBS_LEASE_S = env_float("JOBS_LEASE_S", 60.0, minimum=0.5)
 #: After SIGTERM, how long a worker waits for tasks in hand before releasing them.
 JOBS_SHUTDOWN_GRACE_S = env_float("JOBS_SHUTDOWN_GRACE_S", 10.0, minimum=0.0)
 JOBS_KEEP_FINISHED_DAYS = env_int("JOBS_KEEP_FINISHED_DAYS", 7, minimum=1)
+#: The worker's CPU priority below the web's (Unix nice, 0-19): on a shared box
+#: background work then yields to requests; on a box of its own it changes nothing.
+JOBS_NICE = env_int("JOBS_NICE", 10, minimum=0, maximum=19)
 #: Stage 1: `manage.py serve` starts one worker; stage 3 runs workers apart (set 0).
 if env_bool("JOBS_IN_SERVE", True):
     SERVE_PROCESSES["worker"] = ["{python}", str(BASE_DIR / "manage.py"), "runworker"]

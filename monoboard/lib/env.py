@@ -39,7 +39,9 @@ def env_bool(name: str, default: bool = False) -> bool:
     return default
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     raw = _raw(name)
     if raw is None:
         return default
@@ -50,6 +52,9 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         return default
     if minimum is not None and value < minimum:
         problems.append((name, f"must be at least {minimum}; got {value}"))
+        return default
+    if maximum is not None and value > maximum:
+        problems.append((name, f"must be at most {maximum}; got {value}"))
         return default
     return value
 

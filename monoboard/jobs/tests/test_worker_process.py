@@ -6,6 +6,7 @@ and waits on database rows and files, every wait bounded by a timeout.
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -35,6 +36,26 @@ def test_sigterm_while_idle_exits_cleanly(start_worker: StartWorker) -> None:
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) == 0
     assert not WorkerHeartbeat.objects.exists()
+
+
+def niceness(pid: int) -> int:
+    # /proc/<pid>/stat: the 19th field is the nice value; the name in field 2
+    # is in parentheses and may hold spaces, so count from its end.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_worker_yields_the_cpu_to_requests_by_default(start_worker: StartWorker) -> None:
+    base = niceness(os.getpid())
+    default = start_worker()
+    chosen = start_worker("--nice", "3")
+    same = start_worker(JOBS_NICE="0")
+    # A heartbeat comes after the priority is set, as the worker starts.
+    wait_until(lambda: WorkerHeartbeat.objects.count() == 3, what="three heartbeats")
+    assert niceness(default.pid) == min(base + 10, 19)
+    assert niceness(chosen.pid) == min(base + 3, 19)
+    assert niceness(same.pid) == base
 
 
 def test_sigterm_while_busy_finishes_the_task_in_hand(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from monoboard.jobs.worker import Worker, WorkerConfig
@@ -27,12 +29,18 @@ class Command(BaseCommand):
             "--no-schedules", action="store_true", help="do not enqueue recurring tasks"
         )
         parser.add_argument("--worker-id", help="unique id (default: host-pid-random)")
+        parser.add_argument(
+            "--nice", type=int, choices=range(20), metavar="0-19", help="CPU niceness (JOBS_NICE)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["verbosity"] >= 1:
             logging.getLogger("monoboard.jobs").setLevel(
                 logging.DEBUG if options["verbosity"] > 1 else logging.INFO
             )
+        niceness = settings.JOBS_NICE if options["nice"] is None else options["nice"]
+        if niceness:
+            os.nice(niceness)  # relative to the start; requests come first on a shared box
         config = WorkerConfig.from_settings(
             queues=[q.strip() for q in options["queues"].split(",") if q.strip()] or ["*"],
             concurrency=options["concurrency"],
