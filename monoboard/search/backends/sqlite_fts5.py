@@ -161,7 +161,7 @@ class SqliteFts5Backend:
                 if not options or options[0] in terms.STOP_WORDS:
                     continue  # unknown anywhere, or a stop word: it must not rule others out
                 quoted = [terms.fts5_quote(o) for o in options]
-                if last:
+                if last and word not in options:  # still half-typed (see fts5_all_words)
                     quoted.append(f"{terms.fts5_quote(word)}*")
                 groups.append("(" + " OR ".join(quoted) + ")")
                 best.append(options[0])
@@ -203,7 +203,9 @@ def _marked_texts(cur: Any, match: str, post_ids: list[int]) -> dict[int, tuple[
     """Marked title, body snippet and comments snippet of the posts shown.
 
     Kept out of the ranking query: snippets tokenise each text again, and
-    there they would be made for every candidate, not just the page.
+    there they would be made for every candidate, not just the page. The ids
+    bound a rowid range so that FTS5 runs the query once; as an index
+    constraint (no ``+``) the IN list would run it once per id.
     """
     if not post_ids:
         return {}
@@ -211,9 +213,12 @@ def _marked_texts(cur: Any, match: str, post_ids: list[int]) -> dict[int, tuple[
         "SELECT rowid, highlight(search_post_fts, 0, %s, %s),"  # noqa: S608  (placeholders only)
         " snippet(search_post_fts, 1, %s, %s, '…', %s),"
         " snippet(search_post_fts, 2, %s, %s, '…', %s)"
-        " FROM search_post_fts WHERE search_post_fts MATCH %s"
-        f" AND rowid IN ({', '.join(['%s'] * len(post_ids))})",
-        [*_MARKS, *_MARKS, SNIPPET_TOKENS, *_MARKS, SNIPPET_TOKENS, match, *post_ids],
+        " FROM search_post_fts WHERE search_post_fts MATCH %s AND rowid BETWEEN %s AND %s"
+        f" AND +rowid IN ({', '.join(['%s'] * len(post_ids))})",
+        [
+            *(*_MARKS, *_MARKS, SNIPPET_TOKENS, *_MARKS, SNIPPET_TOKENS),
+            *(match, min(post_ids), max(post_ids), *post_ids),
+        ],
     )
     return {int(row[0]): (row[1], row[2], row[3]) for row in cur.fetchall()}
 

@@ -44,12 +44,20 @@ def trigrams(word_list: list[str]) -> set[str]:
 
 
 def fts5_all_words(word_list: list[str], *, last_also: list[str] | None = None) -> str:
-    """Every word required (already cleaned by :func:`words`), the last also as a
-    prefix or as any of ``last_also`` (known words it begins)."""
+    """Every word required (already cleaned by :func:`words`), the last also as
+    any of ``last_also`` (known words it begins) and, unless it is one of them
+    (a whole word, already typed), as a prefix.
+
+    A prefix term makes FTS5 merge the lists of every indexed word it begins,
+    on every query that uses it: on a large site that is most of a search's
+    time, spent only for words that may still be half-typed.
+    """
     parts = [fts5_quote(w) for w in word_list]
     if parts:
-        options = [parts[-1], f"{parts[-1]}*", *(fts5_quote(w) for w in last_also or [])]
-        parts[-1] = "(" + " OR ".join(options) + ")"
+        last, also = word_list[-1], last_also or []
+        options = [parts[-1], *([] if last in also else [f"{parts[-1]}*"])]
+        options += [fts5_quote(w) for w in also if w != last]
+        parts[-1] = "(" + " OR ".join(options) + ")" if len(options) > 1 else options[0]
     return " AND ".join(parts)
 
 
