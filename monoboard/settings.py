@@ -277,7 +277,7 @@ NOTIFICATIONS_DIGEST_EVERY_HOURS = env_int("NOTIFICATIONS_DIGEST_EVERY_HOURS", 2
 SEARCH_BACKEND = env_choice("SEARCH_BACKEND", "auto", ("auto", "sqlite_fts5", "postgres"))
 SEARCH_RESULTS_PER_PAGE = env_int("SEARCH_RESULTS_PER_PAGE", 20, minimum=1)
 # Past this many matches one search ranks only the newest, so its cost is bounded.
-SEARCH_RANK_POOL = env_int("SEARCH_RANK_POOL", 1000, minimum=1)
+SEARCH_RANK_POOL = env_int("SEARCH_RANK_POOL", 500, minimum=1)
 
 # --- JSON API v1 (monoboard/api, docs/api.md) ---------------------------------
 # Requests a minute per API key or user (and per address for signed-in callers),

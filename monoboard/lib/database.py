@@ -43,6 +43,10 @@ def sqlite_database(path: Path, *, busy_timeout_s: int) -> dict[str, Any]:
             "timeout": busy_timeout_s,
             "init_command": SQLITE_PRAGMAS,
         },
+        # Kept between requests: a new connection re-reads the schema, runs
+        # the pragmas and starts with SQLite's page cache empty.
+        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+        "CONN_HEALTH_CHECKS": True,
         # A file, not :memory:, so tests can use several threads and
         # processes; named per process so parallel test runs never meet.
         "TEST": {"NAME": str(path.with_name(f"test_{os.getpid()}_{path.name}"))},
