@@ -251,7 +251,7 @@ def seed_site(env: dict[str, str], size: str, marker: Path) -> None:
 
 
 def measure_stage(
-    stage: str, env: dict[str, str], args: argparse.Namespace, marker: Path
+    stage: str, env: dict[str, str], args: argparse.Namespace, marker: Path, notes: list[str]
 ) -> list[Row]:
     print(f"== stage {stage}", flush=True)
     seed_site(env, args.size, marker)
@@ -285,6 +285,7 @@ def measure_stage(
             )
             if row:
                 rows.append(row)
+        before = server_figures(base)
         rows.extend(
             locust(
                 base,
@@ -296,7 +297,47 @@ def measure_stage(
                 site=site,
             )
         )
+        notes.append(f"{stage}, server side during the Locust run (sign-ins included): "
+                     + describe_server(before, server_figures(base)))  # fmt: skip
     return rows
+
+
+#: Figures read from the product's own /metrics around the Locust run.
+SERVER_FIGURES = (
+    "monoboard_db_query_duration_seconds_count",
+    "monoboard_db_query_duration_seconds_sum",
+    "monoboard_sqlite_write_lock_wait_seconds_count",
+    "monoboard_sqlite_write_lock_wait_seconds_sum",
+    "monoboard_jobs_ready",
+)
+
+
+def server_figures(base: str) -> dict[str, float]:
+    """The product's own counters: where a slow answer spent its time."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in SERVER_FIGURES:
+            found[name] = float(value)
+    return found
+
+
+def describe_server(before: dict[str, float], after: dict[str, float]) -> str:
+    def grew(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    queries = grew("monoboard_db_query_duration_seconds_count")
+    parts = [
+        f"{queries:,.0f} queries taking {grew('monoboard_db_query_duration_seconds_sum'):.1f} s",
+    ]
+    waits = grew("monoboard_sqlite_write_lock_wait_seconds_count")
+    if waits:
+        waited = grew("monoboard_sqlite_write_lock_wait_seconds_sum")
+        parts.append(f"{waits:,.0f} SQLite write-lock waits totalling {waited:.1f} s")
+    parts.append(f"{after.get('monoboard_jobs_ready', 0):,.0f} jobs waiting at the end")
+    return "; ".join(parts)
 
 
 def machine() -> str:
@@ -358,6 +399,7 @@ def main() -> None:
         "WEB_WORKERS": str(args.workers),
     }
     rows: list[Row] = []
+    notes: list[str] = []
     with nginx_static() as static_url:
         ceiling = (
             wrk(
@@ -373,10 +415,10 @@ def main() -> None:
     if "sqlite" in stages:
         data = work / f"sqlite-{args.size}"
         rows += measure_stage(
-            "1 sqlite", {**base_env, "MONOBOARD_DATA_DIR": str(data)}, args, data / "seeded"
+            "1 sqlite", {**base_env, "MONOBOARD_DATA_DIR": str(data)}, args, data / "seeded", notes
         )
     if {"postgres", "pgbouncer"} & set(stages):
-        rows += _postgres_stages(stages, base_env, args, work)
+        rows += _postgres_stages(stages, base_env, args, work, notes)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=ROOT,
@@ -391,6 +433,8 @@ def main() -> None:
         f"- {args.duration}s per measurement, wrk c={args.connections}, Locust u={args.users} "
         f"({args.mix} mix, measured once all users had signed in), "
         f"{args.workers} web workers\n\n{table(rows, ceiling)}\n"
+        + "".join(f"\n- {note}" for note in notes)
+        + ("\n" if notes else "")
     )
     print("\n" + report)
     out = ROOT / "bench" / "results" / f"{when:%Y%m%d-%H%M}-{args.size}.md"
@@ -399,7 +443,11 @@ def main() -> None:
 
 
 def _postgres_stages(
-    stages: list[str], base_env: dict[str, str], args: argparse.Namespace, work: Path
+    stages: list[str],
+    base_env: dict[str, str],
+    args: argparse.Namespace,
+    work: Path,
+    notes: list[str],
 ) -> list[Row]:
     from monoboard.testing import servers
 
@@ -417,7 +465,7 @@ def _postgres_stages(
             "DB_POOL": "psycopg",
         }
         if "postgres" in stages:
-            rows += measure_stage("2 postgres", env, args, marker)
+            rows += measure_stage("2 postgres", env, args, marker, notes)
         if "pgbouncer" in stages:
             with servers.pgbouncer_server(pg) as bouncer:
                 rows += measure_stage(
@@ -425,6 +473,7 @@ def _postgres_stages(
                     {**env, "DATABASE_URL": bouncer.url(), "DB_POOL": "pgbouncer"},
                     args,
                     marker,
+                    notes,
                 )
     return rows
 
