@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -385,18 +386,26 @@ def main() -> None:
         help="realistic: visitors and members; members: signed-in members only",
     )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=2, help="web worker processes")
+    parser.add_argument(
+        "--workers", type=int, help="web worker processes (default: the product's WEB_WORKERS)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="threads per web worker (default: the product's WEB_THREADS)"
+    )
     parser.add_argument("--stages", default="sqlite,postgres,pgbouncer")
     parser.add_argument(
         "--mix-only", action="store_true", help="only the Locust mix, no fixed wrk endpoints"
     )
     args = parser.parse_args()
+    from django.conf import settings  # the product's defaults, for the report
+
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     work = ROOT / "var" / "bench"
     base_env = {
         "SECRET_KEY": "bench-" + "k" * 50,
         "METRICS_ROLLUPS": "1",
-        "WEB_WORKERS": str(args.workers),
+        **({"WEB_WORKERS": str(args.workers)} if args.workers else {}),
+        **({"WEB_THREADS": str(args.threads)} if args.threads else {}),
     }
     rows: list[Row] = []
     notes: list[str] = []
@@ -432,7 +441,8 @@ def main() -> None:
         f"- machine: {machine()}\n- commit: {commit}\n- stages: {', '.join(stages)}\n"
         f"- {args.duration}s per measurement, wrk c={args.connections}, Locust u={args.users} "
         f"({args.mix} mix, measured once all users had signed in), "
-        f"{args.workers} web workers\n\n{table(rows, ceiling)}\n"
+        f"{args.workers or settings.SERVE_WORKERS} web workers x "
+        f"{args.threads or settings.SERVE_THREADS} threads\n\n{table(rows, ceiling)}\n"
         + "".join(f"\n- {note}" for note in notes)
         + ("\n" if notes else "")
     )

@@ -50,11 +50,14 @@ def _wait_ready(url: str, timeout: float = 60.0) -> None:
 
 
 @contextlib.contextmanager
-def product(env: dict[str, str], *, workers: int = 2) -> Iterator[str]:
-    """Serve the product (web, worker, events) and yield its base URL."""
+def product(env: dict[str, str], *, workers: int | None = None) -> Iterator[str]:
+    """Serve the product (web, worker, events) and yield its base URL.
+
+    ``workers`` (web processes) defaults to the product's own WEB_WORKERS."""
     port = free_port()
+    extra = ["--workers", str(workers)] if workers else []
     proc = subprocess.Popen(
-        [PYTHON, str(ROOT / "manage.py"), "serve", "--port", str(port), "--workers", str(workers)],
+        [PYTHON, str(ROOT / "manage.py"), "serve", "--port", str(port), *extra],
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -197,8 +197,11 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Serving ------------------------------------------------------------------
-SERVE_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)
-SERVE_THREADS = env_int("WEB_THREADS", 8, minimum=1)
+# Processes rather than threads: a thread back from the database waits for the
+# GIL while another renders, which made SQLite queries ten times slower under
+# load (docs/benchmarks.md).
+SERVE_WORKERS = env_int("WEB_WORKERS", 4, minimum=1)
+SERVE_THREADS = env_int("WEB_THREADS", 2, minimum=1)
 #: Extra processes `manage.py serve` supervises beside the web server, as
 #: argv lists; "{python}", "{host}", "{port}" and "{events_port}" are filled in.
 SERVE_PROCESSES: dict[str, list[str]] = {}
