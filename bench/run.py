@@ -480,7 +480,13 @@ def _postgres_stages(
             with servers.pgbouncer_server(pg) as bouncer:
                 rows += measure_stage(
                     "2 pgbouncer",
-                    {**env, "DATABASE_URL": bouncer.url(), "DB_POOL": "pgbouncer"},
+                    {
+                        **env,
+                        "DATABASE_URL": bouncer.url(),
+                        "DB_POOL": "pgbouncer",
+                        # LISTEN/NOTIFY (events, job wake-ups) needs the server itself.
+                        "DATABASE_DIRECT_URL": pg.url(),
+                    },
                     args,
                     marker,
                     notes,
