@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.utils.safestring import SafeString, mark_safe
 
+from monoboard.lib.cursor import encode_cursor
+
 if TYPE_CHECKING:
     from monoboard.boards.access import Actor
     from monoboard.boards.models import Board, Status
@@ -45,6 +47,27 @@ class SearchResults:
     #: When more posts matched than one search ranks: how many of them, the
     #: newest, were ranked. None when every match was.
     ranked_among: int | None = None
+
+
+def results_page(
+    ranked: list[tuple[int, float]],
+    marked: dict[int, tuple[str, str, str]],
+    *,
+    limit: int,
+    ranked_among: int | None,
+) -> SearchResults:
+    """A page from (post id, score) rows, best first and fetched ``limit + 1``
+    deep (the extra row says another page follows), and the marked title,
+    body snippet and comments snippet of each shown post."""
+    hits = [
+        hit_from_row((post_id, score, *marked[post_id]))
+        for post_id, score in ranked[:limit]
+        if post_id in marked
+    ]
+    next_cursor = None
+    if len(ranked) > limit and hits:
+        next_cursor = encode_cursor([hits[-1].score, hits[-1].post_id])
+    return SearchResults(hits=hits, next_cursor=next_cursor, ranked_among=ranked_among)
 
 
 def rank_pool() -> int:

@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 
 from monoboard.boards import access
-from monoboard.lib.cursor import decode_cursor, encode_cursor
+from monoboard.lib.cursor import decode_cursor
 from monoboard.search.backends import spelling, terms
 from monoboard.search.backends.base import (
     MARK_CLOSE,
     MARK_OPEN,
     SearchResults,
     SimilarHit,
-    hit_from_row,
     rank_pool,
+    results_page,
 )
 from monoboard.search.backends.documents import load_documents
 from monoboard.search.backends.similarity import rank_similar
@@ -132,16 +132,8 @@ class SqliteFts5Backend:
             )
             ranked = cur.fetchall()
             marked = _marked_texts(cur, match, [post_id for post_id, _ in ranked[:limit]])
-        hits = [
-            hit_from_row((post_id, score, *marked[post_id]))
-            for post_id, score in ranked[:limit]
-            if post_id in marked
-        ]
-        next_cursor = None
-        if len(ranked) > limit and hits:
-            next_cursor = encode_cursor([hits[-1].score, hits[-1].post_id])
-        return SearchResults(
-            hits=hits, next_cursor=next_cursor, ranked_among=pool if oldest is not None else None
+        return results_page(
+            ranked, marked, limit=limit, ranked_among=pool if oldest is not None else None
         )
 
     def similar(
