@@ -73,13 +73,16 @@ def _unsubscribe_headers(url: str) -> dict[str, str]:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def _email_context(user: User, unsubscribe_url: str) -> dict[str, Any]:
+def _site_context() -> dict[str, Any]:
+    """What every email shows of the site; read once per batch of emails."""
     return {
         "site_name": SiteSettings.load().site_name,
-        "user": user,
-        "unsubscribe_url": unsubscribe_url,
         "preferences_url": links.absolute(reverse("notifications:preferences")),
     }
+
+
+def _email_context(user: User, unsubscribe_url: str, site: dict[str, Any]) -> dict[str, Any]:
+    return site | {"user": user, "unsubscribe_url": unsubscribe_url}
 
 
 def fan_out(event_kind: str, post_id: int, actor_id: int | None, data: dict[str, Any]) -> int:
@@ -113,8 +116,9 @@ def fan_out(event_kind: str, post_id: int, actor_id: int | None, data: dict[str,
         )
         for user in recipients
     ]
+    site = _site_context()
     emails = [
-        _instant_email(user, post, post_url, message)
+        _instant_email(user, post, post_url, message, site)
         for user in recipients
         if deliveries[user.pk] == Delivery.INSTANT
     ]
@@ -126,9 +130,11 @@ def fan_out(event_kind: str, post_id: int, actor_id: int | None, data: dict[str,
     return len(recipients)
 
 
-def _instant_email(user: User, post: Post, post_url: str, message: Message) -> OutboxEmail:
+def _instant_email(
+    user: User, post: Post, post_url: str, message: Message, site: dict[str, Any]
+) -> OutboxEmail:
     unsubscribe_url = links.unsubscribe_url(user.pk, message.kind)
-    context = _email_context(user, unsubscribe_url) | {
+    context = _email_context(user, unsubscribe_url, site) | {
         "message": message,
         "kind_label": Kind(message.kind).label,
         "post": post,
@@ -290,7 +296,10 @@ def _digest_for(user_id: int) -> bool:
         for pid, group in groups.items()
     ]
     unsubscribe_url = links.unsubscribe_url(user_id, links.DIGEST)
-    context = _email_context(user, unsubscribe_url) | {"sections": sections, "count": len(items)}
+    context = _email_context(user, unsubscribe_url, _site_context()) | {
+        "sections": sections,
+        "count": len(items),
+    }
     noun = "update" if len(items) == 1 else "updates"
     services.outbox_add(
         recipient=user.email,
