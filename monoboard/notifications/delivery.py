@@ -302,13 +302,15 @@ def _digest_for(user_id: int) -> bool:
     }
     noun = "update" if len(items) == 1 else "updates"
     services.outbox_add(
-        recipient=user.email,
-        subject=f"[{context['site_name']}] Your daily digest: {len(items)} {noun}",
-        body=render_to_string("notifications/email/digest.txt", context),
-        html_body=render_to_string("notifications/email/digest.html", context),
-        headers=_unsubscribe_headers(unsubscribe_url),
-        user=user,
-        kind=links.DIGEST,
+        services.outbox_email(
+            recipient=user.email,
+            subject=f"[{context['site_name']}] Your daily digest: {len(items)} {noun}",
+            body=render_to_string("notifications/email/digest.txt", context),
+            html_body=render_to_string("notifications/email/digest.html", context),
+            headers=_unsubscribe_headers(unsubscribe_url),
+            user=user,
+            kind=links.DIGEST,
+        ),
         schedule=False,
     )
     return True

@@ -106,7 +106,7 @@ def outbox_email(
     user: User | None = None,
     kind: str = "",
 ) -> OutboxEmail:
-    """An email ready to queue, not yet saved: see outbox_add_many()."""
+    """An email ready to queue, not yet saved: see outbox_add() and outbox_add_many()."""
     return OutboxEmail(
         recipient=recipient,
         subject=subject[:250],
@@ -118,28 +118,9 @@ def outbox_email(
     )
 
 
-def outbox_add(
-    *,
-    recipient: str,
-    subject: str,
-    body: str,
-    html_body: str = "",
-    headers: dict[str, str] | None = None,
-    user: User | None = None,
-    kind: str = "",
-    schedule: bool = True,
-) -> OutboxEmail:
-    """Queue one email and, unless the caller batches (schedule=False), run the
-    outbox job once this commits."""
-    email = outbox_email(
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        html_body=html_body,
-        headers=headers,
-        user=user,
-        kind=kind,
-    )
+def outbox_add(email: OutboxEmail, *, schedule: bool = True) -> OutboxEmail:
+    """Queue one email made by outbox_email() and, unless the caller batches
+    (schedule=False), run the outbox job once this commits."""
     email.save()
     if schedule:
         schedule_drain()
@@ -169,14 +150,16 @@ def test_email_send(*, actor: User, address: str) -> OutboxEmail:
         raise ValidationError({"address": "Enter a valid email address."}) from exc
     site = SiteSettings.load().site_name
     return outbox_add(
-        recipient=address,
-        subject=f"[{site}] Test email",
-        body=(
-            f"This is a test email from {site} at {links.absolute('/')}.\n\n"
-            f"Sent by {actor.display_name} from the notifications admin page. "
-            "If it arrived, email delivery works."
-        ),
-        kind="test",
+        outbox_email(
+            recipient=address,
+            subject=f"[{site}] Test email",
+            body=(
+                f"This is a test email from {site} at {links.absolute('/')}.\n\n"
+                f"Sent by {actor.display_name} from the notifications admin page. "
+                "If it arrived, email delivery works."
+            ),
+            kind="test",
+        )
     )
 
 

@@ -15,7 +15,7 @@ from monoboard.accounts.models import User
 from monoboard.lib.ports import free_port
 from monoboard.notifications import delivery
 from monoboard.notifications.models import OutboxEmail, OutboxState
-from monoboard.notifications.services import outbox_add
+from monoboard.notifications.services import outbox_add, outbox_email
 from monoboard.notifications.tests.conftest import Jobs
 from monoboard.notifications.tests.smtp_server import (
     PASSWORD,
@@ -31,11 +31,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 def _queue(address: str = "reader@example.com", **headers: str) -> OutboxEmail:
     return outbox_add(
-        recipient=address,
-        subject="Hello",
-        body="Plain body",
-        html_body="<p>Hi</p>",
-        headers=headers,
+        outbox_email(
+            recipient=address,
+            subject="Hello",
+            body="Plain body",
+            html_body="<p>Hi</p>",
+            headers=headers,
+        )
     )
 
 
