@@ -114,6 +114,11 @@ def person(user: Any) -> dict[str, Any] | None:
     return {"id": user.pk, "name": user.display_name}
 
 
+def _merge_target_id(post: Post) -> int | None:
+    target = getattr(post, "merge_target", None)
+    return int(target.pk) if target is not None else None
+
+
 class PostOut(Schema):
     id: int
     board: str
@@ -148,7 +153,8 @@ class PostOut(Schema):
             "comment_count": post.comment_count,
             "voted": bool(getattr(post, "viewer_voted", False)),
             "hidden": post.hidden_at is not None,
-            "merged_into": post.merged_into_id,
+            # Set by selectors.post_detail only when the viewer may see the target.
+            "merged_into": _merge_target_id(post),
             "created_at": post.created_at,
             "updated_at": post.updated_at,
             "url": f"/b/{board.slug}/p/{post.pk}/",

@@ -61,6 +61,18 @@ def can_view_post(user: Actor | None, post: Post) -> bool:
     return True
 
 
+def visible_merge_target(user: Actor | None, post: Post) -> Post | None:
+    """The post ``post`` was merged into, if ``user`` may see it; else None.
+
+    A merged post stays readable, but its target may be hidden or on a
+    members-only board: then neither its title nor its id is shown.
+    """
+    target = post.merged_into if post.merged_into_id is not None else None
+    if target is None or not can_view_post(user, target):
+        return None
+    return target
+
+
 def board_or_404(user: Actor | None, slug: str) -> Board:
     board = visible_boards(user).filter(slug=slug).first()
     if board is None:
@@ -70,7 +82,9 @@ def board_or_404(user: Actor | None, slug: str) -> Board:
 
 def post_or_404(user: Actor | None, post_id: int) -> Post:
     post = (
-        Post.objects.select_related("board", "status", "author", "merged_into")
+        Post.objects.select_related(
+            "board", "status", "author", "merged_into", "merged_into__board"
+        )
         .filter(pk=post_id)
         .first()
     )

@@ -90,7 +90,9 @@ def board_posts(
 
 
 def post_detail(post_id: int, user: Actor | None) -> Post:
+    """The post, with ``merge_target``: the post it went into, when ``user`` may see it."""
     post = access.post_or_404(user, post_id)
+    post.merge_target = access.visible_merge_target(user, post)  # type: ignore[attr-defined]
     uid = access.member_id(user)
     if uid is not None:
         post.viewer_voted = Vote.objects.filter(post=post, user_id=uid).exists()  # type: ignore[attr-defined]

@@ -224,12 +224,13 @@ def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) ->
         "can_edit": access.can_edit_post(user, post),
         "viewer_id": access.member_id(user),
         "post_url": post_url(post),
+        "merge_target": access.visible_merge_target(user, post),
         "merge_query": merge_query,
     }
     if is_mod:
         context["statuses"] = selectors.all_statuses()
         context["voters"] = selectors.post_voters(post)
-        context["merged_from"] = list(post.merged_posts.all())
+        context["merged_from"] = list(post.merged_posts.select_related("board"))
         if merge_query and post.merged_into_id is None:
             context["merge_candidates"] = selectors.merge_candidates(post, merge_query)
     return render(request, "boards/post_detail.html", context)
