@@ -1,5 +1,9 @@
 """The work the notification jobs do: fan-out, draining the outbox, digests.
 
+Every email about posts is checked again when the outbox sends it: a
+recipient who may no longer see a post (hidden, deleted, its board made
+members-only) is told nothing about it (see ``_as_sendable``).
+
 Each function is safe to run twice or in two workers at once: fan-out skips
 people already told about the same event, the outbox claims each row with a
 conditional UPDATE before sending it, and digests claim their items the same
@@ -22,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monoboard.accounts.models import User
+from monoboard.boards import access
 from monoboard.boards.models import Comment, Post, SiteSettings
 from monoboard.notifications import links, selectors, services
 from monoboard.notifications.models import (
@@ -148,6 +153,7 @@ def _instant_email(
         headers=_unsubscribe_headers(unsubscribe_url),
         user=user,
         kind=message.kind,
+        post_ids=[post.pk],
     )
 
 
@@ -159,6 +165,8 @@ class DrainResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    #: Not sent because the recipient may no longer see what they are about.
+    withheld: int = 0
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -196,7 +204,7 @@ def drain_outbox(*, limit: int | None = None) -> DrainResult:
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[: limit or settings.NOTIFICATIONS_BATCH_SIZE]
     )
-    sent = retrying = failed = 0
+    sent = retrying = failed = withheld = 0
     if not due:
         return DrainResult()
     mailer = mailers.default
@@ -212,7 +220,11 @@ def drain_outbox(*, limit: int | None = None) -> DrainResult:
             )
             if not claimed:
                 continue
-            email = OutboxEmail.objects.get(pk=pk)
+            sendable = _as_sendable(OutboxEmail.objects.select_related("user").get(pk=pk))
+            if sendable is None:
+                withheld += 1
+                continue
+            email = sendable
             try:
                 if mailer.send_messages([_as_message(email)]) != 1:
                     raise RuntimeError("the mail server accepted no recipient")
@@ -229,7 +241,54 @@ def drain_outbox(*, limit: int | None = None) -> DrainResult:
             sent += 1
     finally:
         mailer.close()
-    return DrainResult(sent=sent, retrying=retrying, failed=failed)
+    return DrainResult(sent=sent, retrying=retrying, failed=failed, withheld=withheld)
+
+
+WITHHELD_REASON = (
+    "Not sent: the recipient may no longer see the post it is about"
+    " (hidden, deleted, or on a members-only board)."
+)
+
+
+def _visible_post_ids(user: User | None, post_ids: list[int]) -> set[int]:
+    """Those of ``post_ids`` that ``user`` may see now; a deleted post is not seen."""
+    if user is None or not post_ids:
+        return set()
+    posts = Post.objects.select_related("board").in_bulk(post_ids)
+    return {pid for pid, post in posts.items() if access.can_view_post(user, post)}
+
+
+def _as_sendable(email: OutboxEmail) -> OutboxEmail | None:
+    """The email as it may leave now, or None when it is withheld.
+
+    An email names its posts (``post_ids``); each is checked against the
+    recipient's access at send time, not when the email was queued. A digest
+    is rebuilt from the items whose posts remain; any other email about a
+    post the recipient may not see is withheld whole.
+    """
+    wanted = [int(pid) for pid in email.post_ids or []]
+    if not wanted:
+        return email
+    if set(wanted) <= _visible_post_ids(email.user, wanted):
+        return email
+    if email.kind == links.DIGEST and email.user is not None:
+        items = list(
+            Notification.objects.filter(pk__in=email.notification_ids, user=email.user).order_by(
+                "created_at", "id"
+            )
+        )
+        rebuilt = _digest_email(email.user, items)
+        if rebuilt is not None:
+            fields = ["subject", "body", "html_body", "headers", "post_ids", "notification_ids"]
+            for name in fields:
+                setattr(email, name, getattr(rebuilt, name))
+            email.save(update_fields=fields)
+            return email
+    OutboxEmail.objects.filter(pk=email.pk).update(
+        state=OutboxState.WITHHELD, last_error=WITHHELD_REASON
+    )
+    logger.info("email %s to %s withheld: %s", email.pk, email.recipient, WITHHELD_REASON)
+    return None
 
 
 def _record_failure(email: OutboxEmail, exc: Exception) -> bool:
@@ -280,10 +339,24 @@ def _digest_for(user_id: int) -> bool:
     if user is None:
         return False
     wanted = {k for k, d in selectors.preferences(user_id).items() if d != Delivery.NONE}
-    items = [n for n in items if n.kind in wanted]
-    if not items:
+    email = _digest_email(user, [n for n in items if n.kind in wanted])
+    if email is None:
         return False
+    services.outbox_add(email, schedule=False)
+    return True
+
+
+def _digest_email(user: User, items: list[Notification]) -> OutboxEmail | None:
+    """The digest of ``items`` whose posts ``user`` may see now; None if none remain.
+
+    Used when the digest is built and again when the outbox sends it.
+    """
     posts = Post.objects.select_related("board").in_bulk({n.post_id for n in items if n.post_id})
+    posts = {pid: p for pid, p in posts.items() if access.can_view_post(user, p)}
+    # An item about a post that is gone or out of sight says nothing about it.
+    items = [n for n in items if n.post_id is None or n.post_id in posts]
+    if not items:
+        return None
     groups: dict[int | None, list[Notification]] = {}
     for n in items:
         groups.setdefault(n.post_id, []).append(n)
@@ -295,22 +368,20 @@ def _digest_for(user_id: int) -> bool:
         }
         for pid, group in groups.items()
     ]
-    unsubscribe_url = links.unsubscribe_url(user_id, links.DIGEST)
+    unsubscribe_url = links.unsubscribe_url(int(user.pk or 0), links.DIGEST)
     context = _email_context(user, unsubscribe_url, _site_context()) | {
         "sections": sections,
         "count": len(items),
     }
     noun = "update" if len(items) == 1 else "updates"
-    services.outbox_add(
-        services.outbox_email(
-            recipient=user.email,
-            subject=f"[{context['site_name']}] Your daily digest: {len(items)} {noun}",
-            body=render_to_string("notifications/email/digest.txt", context),
-            html_body=render_to_string("notifications/email/digest.html", context),
-            headers=_unsubscribe_headers(unsubscribe_url),
-            user=user,
-            kind=links.DIGEST,
-        ),
-        schedule=False,
+    return services.outbox_email(
+        recipient=user.email,
+        subject=f"[{context['site_name']}] Your daily digest: {len(items)} {noun}",
+        body=render_to_string("notifications/email/digest.txt", context),
+        html_body=render_to_string("notifications/email/digest.html", context),
+        headers=_unsubscribe_headers(unsubscribe_url),
+        user=user,
+        kind=links.DIGEST,
+        post_ids=sorted(posts),
+        notification_ids=[n.pk for n in items],
     )
-    return True

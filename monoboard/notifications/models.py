@@ -7,7 +7,7 @@ unfollow overrides, so unfollowing a post you voted on sticks.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -106,6 +106,8 @@ class OutboxState(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    #: Not sent: when its turn came the recipient could no longer see the post.
+    WITHHELD = "withheld", "Withheld"
 
 
 class OutboxEmail(models.Model):
@@ -120,6 +122,10 @@ class OutboxEmail(models.Model):
     body = models.TextField()
     html_body = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    #: The posts the email is about, checked again when it is sent; a digest
+    #: also keeps its notifications, so it can be rebuilt without a post.
+    post_ids: models.JSONField[Any] = models.JSONField(default=list, blank=True)
+    notification_ids: models.JSONField[Any] = models.JSONField(default=list, blank=True)
     state = models.CharField(
         max_length=16, choices=OutboxState.choices, default=OutboxState.PENDING
     )

@@ -105,8 +105,14 @@ def outbox_email(
     headers: dict[str, str] | None = None,
     user: User | None = None,
     kind: str = "",
+    post_ids: list[int] | None = None,
+    notification_ids: list[int] | None = None,
 ) -> OutboxEmail:
-    """An email ready to queue, not yet saved: see outbox_add() and outbox_add_many()."""
+    """An email ready to queue, not yet saved: see outbox_add() and outbox_add_many().
+
+    ``post_ids`` names the posts the email is about: the outbox checks again,
+    when it sends, that ``user`` may still see each of them.
+    """
     return OutboxEmail(
         recipient=recipient,
         subject=subject[:250],
@@ -115,6 +121,8 @@ def outbox_email(
         headers=headers or {},
         user=user,
         kind=kind,
+        post_ids=list(post_ids or []),
+        notification_ids=list(notification_ids or []),
     )
 
 

@@ -19,7 +19,12 @@ def fan_out_event(event_kind: str, post_id: int, actor_id: int | None, data: dic
 def drain_outbox() -> dict[str, int]:
     """Send due emails from the outbox; retries follow the backoff schedule."""
     result = delivery.drain_outbox()
-    return {"sent": result.sent, "retrying": result.retrying, "failed": result.failed}
+    return {
+        "sent": result.sent,
+        "retrying": result.retrying,
+        "failed": result.failed,
+        "withheld": result.withheld,
+    }
 
 
 @task()
