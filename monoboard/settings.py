@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",  # intcomma for large counts in pages
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "monoboard.core",
     "monoboard.accounts",
     "monoboard.boards",
     "monoboard.ops",
@@ -173,7 +174,7 @@ CACHES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
 # Anonymous visitors share rendered board, post, roadmap and home pages for at
-# most this many seconds (monoboard/boards/pagecache.py); 0 turns it off.
+# most this many seconds (monoboard/pagecache/); 0 turns it off.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 10, minimum=0)
 
 # --- Static files -----------------------------------------------------------
@@ -206,6 +207,18 @@ SERVE_THREADS = env_int("WEB_THREADS", 2, minimum=1)
 #: argv lists; "{python}", "{host}", "{port}" and "{events_port}" are filled in.
 SERVE_PROCESSES: dict[str, list[str]] = {}
 
+# --- The durable event log (monoboard/core, docs/architecture.md) -------------
+# Events are written in each write's own transaction; the jobs worker runs the
+# consumers (search index, notifications, webhooks) from their saved positions.
+#: How long events are kept (for stream replay) once every consumer has read them.
+EVENTS_RETENTION_HOURS = env_int("EVENTS_RETENTION_HOURS", 24, minimum=1)
+#: Events one consumer handles per transaction.
+EVENTS_BATCH = env_int("EVENTS_BATCH", 200, minimum=1)
+#: How often the worker looks for new events where no NOTIFY wakes it (SQLite).
+EVENTS_POLL_INTERVAL_S = env_float("EVENTS_POLL_INTERVAL_S", 0.2, minimum=0.01)
+#: Failures in a row on one event before a consumer skips it (and logs it).
+EVENTS_MAX_FAILURES = env_int("EVENTS_MAX_FAILURES", 5, minimum=1)
+
 # --- Real-time updates (monoboard/realtime, docs/realtime.md) -----------------
 # Server-Sent Events from an event log. "db-poll" works everywhere; "pg-notify"
 # (PostgreSQL LISTEN/NOTIFY) falls back to db-poll on other databases.
@@ -213,7 +226,6 @@ REALTIME_BACKEND = env_choice("REALTIME_BACKEND", "db-poll", ("db-poll", "pg-not
 REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 0.25, minimum=0.05)
 REALTIME_HEARTBEAT = env_float("REALTIME_HEARTBEAT", 15.0, minimum=1.0)
 REALTIME_RETRY_MS = env_int("REALTIME_RETRY_MS", 3000, minimum=100)
-REALTIME_RETENTION_HOURS = env_int("REALTIME_RETENTION_HOURS", 24, minimum=1)
 REALTIME_REPLAY_LIMIT = env_int("REALTIME_REPLAY_LIMIT", 500, minimum=1)
 # Where pages open the stream; empty means "this host, EVENTS_PORT".
 REALTIME_EVENTS_URL = env_str("REALTIME_EVENTS_URL")

@@ -18,8 +18,8 @@ from django.http import HttpRequest
 
 from monoboard.accounts import selectors, tasks, throttle
 from monoboard.accounts.models import Role, User
-from monoboard.boards import access
-from monoboard.boards.effects import DomainEvent, emit
+from monoboard.core import roles as access
+from monoboard.core.events import DomainEvent, emit
 from monoboard.jobs import enqueue_on_commit
 
 NAME_MAX = 80

@@ -25,7 +25,7 @@ from monoboard.accounts.forms import (
     SignUpForm,
 )
 from monoboard.accounts.models import User
-from monoboard.boards import access
+from monoboard.core import roles as access
 from monoboard.lib.cursor import BadCursor
 
 GET_POST = ["GET", "POST"]

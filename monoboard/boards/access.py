@@ -1,5 +1,8 @@
 """Who may see and do what. Every view, API handler and service asks here.
 
+The role predicates come from ``monoboard.core.roles``; this module adds the
+rules about boards and posts.
+
 A board or post the caller may not see is reported as missing (404), never as
 forbidden, so private names do not leak. Actions on things the caller *can*
 see but may not change raise PermissionDenied (403).
@@ -9,11 +12,36 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
 from monoboard.boards.models import Board, Comment, Post
+from monoboard.core.roles import (
+    is_admin,
+    is_member,
+    is_moderator,
+    member_id,
+    require_admin,
+    require_member,
+    require_moderator,
+)
+
+__all__ = [
+    "board_or_404",
+    "can_edit_comment",
+    "can_edit_post",
+    "can_view_board",
+    "can_view_post",
+    "is_admin",
+    "is_member",
+    "is_moderator",
+    "member_id",
+    "post_or_404",
+    "require_admin",
+    "require_member",
+    "require_moderator",
+    "visible_boards",
+]
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -21,25 +49,6 @@ if TYPE_CHECKING:
     from monoboard.accounts.models import User
 
     Actor = User | AnonymousUser
-
-
-def is_member(user: Actor | None) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
-
-
-def member_id(user: Actor | None) -> int | None:
-    """The signed-in user's id, or None for visitors."""
-    if user is None or not is_member(user):
-        return None
-    return int(user.pk or 0)
-
-
-def is_moderator(user: Actor | None) -> bool:
-    return is_member(user) and bool(getattr(user, "is_moderator", False))
-
-
-def is_admin(user: Actor | None) -> bool:
-    return is_member(user) and bool(getattr(user, "is_admin", False))
 
 
 def visible_boards(user: Actor | None) -> QuerySet[Board]:
@@ -91,21 +100,6 @@ def post_or_404(user: Actor | None, post_id: int) -> Post:
     if post is None or not can_view_post(user, post):
         raise Http404("No such post")
     return post
-
-
-def require_member(user: Actor | None) -> None:
-    if not is_member(user):
-        raise PermissionDenied("Sign in first.")
-
-
-def require_moderator(user: Actor | None) -> None:
-    if not is_moderator(user):
-        raise PermissionDenied("Only moderators may do that.")
-
-
-def require_admin(user: Actor | None) -> None:
-    if not is_admin(user):
-        raise PermissionDenied("Only admins may do that.")
 
 
 def can_edit_post(user: Actor | None, post: Post) -> bool:

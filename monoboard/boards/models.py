@@ -24,9 +24,6 @@ class SiteSettings(models.Model):
     site_name = models.CharField(max_length=80, default="monoboard")
     tagline = models.CharField(max_length=200, blank=True, default="Tell us what to build next.")
     updated_at = models.DateTimeField(auto_now=True)
-    # Bumped after any change visitors would see other than a vote (those move
-    # the event log); part of every anonymous page cache key (pagecache.py).
-    pages_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name_plural = "site settings"

@@ -1,7 +1,9 @@
 """Every write to boards, posts, votes, comments and statuses goes through here.
 
-Each function checks that the actor may act, validates, writes inside one
-transaction and emits domain events that subscribers receive after commit.
+Each function checks that the actor may act, validates, and writes inside one
+transaction whose last write is the domain event (``monoboard.core.events``):
+the change and the record of what must follow it commit together. Consumers
+of the event log act on it after commit.
 Views, the API and management commands all call these; none of them writes
 models directly.
 """
@@ -14,12 +16,11 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from monoboard.boards import access
-from monoboard.boards.effects import DomainEvent, emit
 from monoboard.boards.models import (
     Board,
     Comment,
@@ -31,6 +32,7 @@ from monoboard.boards.models import (
     Vote,
 )
 from monoboard.boards.ranking import hot_score
+from monoboard.core.events import DomainEvent, emit
 from monoboard.lib.markdown import render_markdown
 
 if TYPE_CHECKING:
@@ -79,24 +81,23 @@ def _event(kind: str, post: Post, actor: User | None, **data: object) -> None:
     )
 
 
-def _site_changed(kind: str, actor: User) -> None:
-    """Announce a change to boards, statuses, tags or the site's name (no post involved).
+def _site_changed(kind: str, actor: User, *, board_id: int | None = None) -> None:
+    """Record a change to boards, statuses, tags or the site's name (no post involved).
 
-    Announced before the write: one that then fails validation only costs an
-    extra invalidation of the anonymous page cache, and one rolled back with
-    its transaction announces nothing.
+    Called after the write, in its transaction: a write refused or rolled
+    back records nothing, and no reader sees the event before the change.
     """
-    emit(DomainEvent(kind=kind, actor_id=actor.pk))
+    emit(DomainEvent(kind=kind, board_id=board_id, actor_id=actor.pk))
 
 
 # --- Boards, statuses, tags, site -------------------------------------------------
 
 
+@transaction.atomic
 def board_create(
     *, actor: User, name: str, slug: str = "", description: str = "", is_private: bool = False
 ) -> Board:
     access.require_admin(actor)
-    _site_changed("board.created", actor)
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "A board needs a name."})
@@ -106,32 +107,37 @@ def board_create(
     if Board.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"A board at /b/{slug}/ already exists."})
     position = Board.objects.count()
-    return Board.objects.create(
+    board = Board.objects.create(
         name=name,
         slug=slug,
         description=description.strip(),
         is_private=is_private,
         position=position,
     )
+    _site_changed("board.created", actor, board_id=board.pk)
+    return board
 
 
+@transaction.atomic
 def board_update(
     *, actor: User, board: Board, name: str, description: str, is_private: bool
 ) -> Board:
     access.require_admin(actor)
-    _site_changed("board.updated", actor)
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "A board needs a name."})
     board.name, board.description, board.is_private = name, description.strip(), is_private
     board.save(update_fields=["name", "description", "is_private"])
+    _site_changed("board.updated", actor, board_id=board.pk)
     return board
 
 
+@transaction.atomic
 def board_delete(*, actor: User, board: Board) -> None:
     access.require_admin(actor)
-    _site_changed("board.deleted", actor)
+    board_id = board.pk
     board.delete()
+    _site_changed("board.deleted", actor, board_id=board_id)
 
 
 def _clean_color(color: str) -> str:
@@ -157,11 +163,12 @@ class StatusFields:
 @transaction.atomic
 def status_save(*, actor: User, fields: StatusFields, status: Status | None = None) -> Status:
     access.require_admin(actor)
-    _site_changed("status.saved", actor)
     name = " ".join((fields.name or "").split())
     if not name:
         raise ValidationError({"name": "A status needs a name."})
     slug = slugify(name)[:40]
+    if not slug:
+        raise ValidationError({"name": "Use at least one letter or digit in the name."})
     clash = Status.objects.filter(slug=slug)
     if status is not None:
         clash = clash.exclude(pk=status.pk)
@@ -178,27 +185,38 @@ def status_save(*, actor: User, fields: StatusFields, status: Status | None = No
     elif status.is_default:
         raise ValidationError({"is_default": "Make another status the default first."})
     status.save()
+    _site_changed("status.saved", actor)
     return status
 
 
+@transaction.atomic
 def status_delete(*, actor: User, status: Status) -> None:
     access.require_admin(actor)
-    _site_changed("status.deleted", actor)
     if status.is_default:
         raise ValidationError({"status": "The default status cannot be deleted."})
     if status.posts.exists():
         raise ValidationError(
             {"status": f"Move the {status.posts.count()} posts in {status.name!r} first."}
         )
+    in_history = StatusChange.objects.filter(Q(from_status=status) | Q(to_status=status))
+    if in_history.exists():
+        raise ValidationError(
+            {
+                "status": f"{status.name!r} is part of the status history of "
+                f"{in_history.values('post_id').distinct().count()} posts, so it stays; "
+                "rename it or take it off the roadmap instead."
+            }
+        )
     status.delete()
+    _site_changed("status.deleted", actor)
 
 
 @transaction.atomic
 def status_reorder(*, actor: User, ordered_ids: list[int]) -> None:
     access.require_admin(actor)
-    _site_changed("status.reordered", actor)
     for position, status_id in enumerate(ordered_ids):
         Status.objects.filter(pk=status_id).update(position=position)
+    _site_changed("status.reordered", actor)
 
 
 def default_status() -> Status:
@@ -208,13 +226,15 @@ def default_status() -> Status:
     return status
 
 
+@transaction.atomic
 def tag_save(*, actor: User, name: str, color: str = "#2563eb", tag: Tag | None = None) -> Tag:
     access.require_admin(actor)
-    _site_changed("tag.saved", actor)
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "A tag needs a name."})
     slug = slugify(name)[:40]
+    if not slug:
+        raise ValidationError({"name": "Use at least one letter or digit in the name."})
     clash = Tag.objects.filter(slug=slug)
     if tag is not None:
         clash = clash.exclude(pk=tag.pk)
@@ -223,24 +243,27 @@ def tag_save(*, actor: User, name: str, color: str = "#2563eb", tag: Tag | None 
     tag = tag or Tag()
     tag.name, tag.slug, tag.color = name, slug, _clean_color(color)
     tag.save()
+    _site_changed("tag.saved", actor)
     return tag
 
 
+@transaction.atomic
 def tag_delete(*, actor: User, tag: Tag) -> None:
     access.require_admin(actor)
-    _site_changed("tag.deleted", actor)
     tag.delete()
+    _site_changed("tag.deleted", actor)
 
 
+@transaction.atomic
 def site_settings_update(*, actor: User, site_name: str, tagline: str) -> SiteSettings:
     access.require_admin(actor)
-    _site_changed("site.updated", actor)
     site_name = " ".join((site_name or "").split())
     if not site_name:
         raise ValidationError({"site_name": "The site needs a name."})
     site = SiteSettings.load()
     site.site_name, site.tagline = site_name[:80], tagline.strip()[:200]
     site.save()
+    _site_changed("site.updated", actor)
     return site
 
 
@@ -324,8 +347,9 @@ def post_delete(*, post: Post, actor: User) -> None:
     access.require_moderator(actor)
     if post.merged_posts.exists():
         raise ValidationError({"post": "Undo the merges into this post before deleting it."})
-    _event("post.deleted", post, actor)
+    post_id, board_id = post.pk, post.board_id
     post.delete()
+    emit(DomainEvent(kind="post.deleted", post_id=post_id, board_id=board_id, actor_id=actor.pk))
 
 
 @transaction.atomic
@@ -350,6 +374,7 @@ def post_set_status(
         status_id=status.pk,
         note=note,
         change_id=change.pk,
+        color=status.color,
     )
     return change
 
@@ -373,11 +398,26 @@ def _recount(post_id: int) -> int:
 
 @transaction.atomic
 def vote_toggle(*, post: Post, user: User) -> VoteResult:
-    """Add the user's vote, or take it back. Exact under concurrent toggles.
+    """Add the user's vote, or take it back. Exact under concurrent toggles."""
+    return _vote_apply(post=post, user=user, want=None)
+
+
+@transaction.atomic
+def vote_set(*, post: Post, user: User, voted: bool) -> VoteResult:
+    """Make the user's vote ``voted`` (idempotent); answers the state it set.
+
+    The current state is read under the post's row lock, so any number of
+    concurrent PUTs (or DELETEs) from one person end in the state asked for.
+    """
+    return _vote_apply(post=post, user=user, want=voted)
+
+
+def _vote_apply(*, post: Post, user: User, want: bool | None) -> VoteResult:
+    """Toggle (``want`` None) or set the vote, with the post row locked.
 
     The post row is locked first (SQLite's IMMEDIATE transactions serialise
-    writers; on PostgreSQL ``SELECT ... FOR UPDATE``), so the insert or delete
-    and the counter update happen as one step per post.
+    writers; on PostgreSQL ``SELECT ... FOR UPDATE``), so reading the vote,
+    the insert or delete and the counter update happen as one step per post.
     """
     access.require_member(user)
     if not access.can_view_post(user, post):
@@ -387,16 +427,19 @@ def vote_toggle(*, post: Post, user: User) -> VoteResult:
             {"post": "This post was merged; vote on the post it was merged into."}
         )
     locked = Post.objects.select_for_update().only("id", "vote_count", "created_at").get(pk=post.pk)
-    deleted, _ = Vote.objects.filter(post=locked, user=user).delete()
-    if deleted:
-        voted = False
-    else:
+    has_vote = Vote.objects.filter(post=locked, user=user).exists()
+    voted = (not has_vote) if want is None else want
+    if voted == has_vote:
+        post.vote_count = locked.vote_count
+        return VoteResult(voted=voted, vote_count=locked.vote_count)
+    if voted:
         try:
             with transaction.atomic():
                 Vote.objects.create(post=locked, user=user)
-        except IntegrityError:  # a racing request from the same user won
+        except IntegrityError:  # cannot happen under the lock; answer the truth if it does
             return VoteResult(voted=True, vote_count=_current_count(locked.pk))
-        voted = True
+    else:
+        Vote.objects.filter(post=locked, user=user).delete()
     # The row is locked, so the count read with it is current: one UPDATE
     # stores the new count and the trending score that follows from it.
     count = locked.vote_count + (1 if voted else -1)
@@ -433,28 +476,47 @@ def comment_create(*, post: Post, author: User, body: str, official: bool = Fals
     return comment
 
 
+def _lock_comment(comment: Comment) -> Comment:
+    """The comment's row, locked, as it is now (it may have been deleted meanwhile)."""
+    locked = Comment.objects.select_for_update().filter(pk=comment.pk).first()
+    if locked is None:
+        raise ValidationError({"comment": "This comment no longer exists."})
+    return locked
+
+
 @transaction.atomic
 def comment_update(*, comment: Comment, actor: User, body: str) -> Comment:
-    if comment.deleted_at is not None or not access.can_edit_comment(actor, comment):
+    if not access.can_edit_comment(actor, comment):
         raise PermissionDenied("Only the author or a moderator may edit this comment.")
-    comment.body = _clean_body(body, limit=COMMENT_MAX, required=True)
-    comment.body_html = render_markdown(comment.body)
-    comment.edited_at = timezone.now()
-    comment.save(update_fields=["body", "body_html", "edited_at"])
+    body = _clean_body(body, limit=COMMENT_MAX, required=True)
+    locked = _lock_comment(comment)
+    if locked.deleted_at is not None:
+        raise ValidationError({"comment": "This comment was deleted."})
+    locked.body, locked.body_html = body, render_markdown(body)
+    locked.edited_at = timezone.now()
+    locked.save(update_fields=["body", "body_html", "edited_at"])
+    comment.body, comment.body_html, comment.edited_at = (
+        locked.body,
+        locked.body_html,
+        locked.edited_at,
+    )
     _event("comment.updated", comment.post, actor, comment_id=comment.pk)
     return comment
 
 
 @transaction.atomic
 def comment_delete(*, comment: Comment, actor: User) -> None:
-    """Soft-delete: the thread keeps its shape, the words are gone."""
-    if comment.deleted_at is not None:
-        return
+    """Soft-delete: the thread keeps its shape, the words are gone. Idempotent."""
     if not access.can_edit_comment(actor, comment):
         raise PermissionDenied("Only the author or a moderator may delete this comment.")
-    comment.deleted_at = timezone.now()
-    comment.body, comment.body_html, comment.is_pinned = "", "", False
-    comment.save(update_fields=["deleted_at", "body", "body_html", "is_pinned"])
+    locked = _lock_comment(comment)
+    if locked.deleted_at is not None:
+        return
+    locked.deleted_at = timezone.now()
+    locked.body, locked.body_html, locked.is_pinned = "", "", False
+    locked.save(update_fields=["deleted_at", "body", "body_html", "is_pinned"])
+    comment.deleted_at, comment.body, comment.body_html = locked.deleted_at, "", ""
+    comment.is_pinned = False
     Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") - 1)
     _event("comment.deleted", comment.post, actor, comment_id=comment.pk)
 
@@ -489,17 +551,31 @@ def comment_set_pinned(*, comment: Comment, actor: User, pinned: bool) -> Commen
 # --- Merging duplicates -----------------------------------------------------------
 
 
+def _lock_posts(*post_ids: int) -> dict[int, Post]:
+    """Lock these posts' rows (in id order, so two merges cannot deadlock) and read them."""
+    locked = Post.objects.select_for_update().filter(pk__in=post_ids).order_by("pk")
+    return {post.pk: post for post in locked}
+
+
 @transaction.atomic
 def post_merge(*, source: Post, target: Post, actor: User) -> Post:
     """Fold ``source`` into ``target``: its voters now support the target.
 
     Votes on the source stay where they are (so the merge can be undone);
     each voter who had not already voted on the target gets a vote there
-    marked with ``origin_post=source``. Nobody is counted twice.
+    marked with ``origin_post=source``. Nobody is counted twice. Both rows
+    are locked before any rule is checked, so a racing merge or unmerge of
+    either post sees this one's outcome, never half of it.
     """
     access.require_moderator(actor)
     if source.pk == target.pk:
         raise ValidationError({"target": "A post cannot be merged into itself."})
+    rows = _lock_posts(source.pk, target.pk)
+    if source.pk not in rows or target.pk not in rows:
+        raise ValidationError({"target": "That post no longer exists."})
+    source, target = rows[source.pk], rows[target.pk]
+    if target.board_id != source.board_id:
+        raise ValidationError({"target": "Posts can only be merged within one board."})
     if target.merged_into_id is not None:
         raise ValidationError(
             {"target": "That post was itself merged; pick the post it went into."}
@@ -510,7 +586,6 @@ def post_merge(*, source: Post, target: Post, actor: User) -> Post:
         raise ValidationError(
             {"source": "Other posts were merged into this one; undo those merges first."}
         )
-    Post.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk").exists()
     already = Vote.objects.filter(post=target).values_list("user_id", flat=True)
     moved = [
         Vote(post=target, user_id=user_id, created_at=created_at, origin_post=source)
@@ -532,9 +607,16 @@ def post_merge(*, source: Post, target: Post, actor: User) -> Post:
 def post_unmerge(*, source: Post, actor: User) -> Post:
     """Undo :func:`post_merge`: the votes it added to the target go away."""
     access.require_moderator(actor)
-    target = source.merged_into
-    if target is None:
+    current = Post.objects.filter(pk=source.pk).values_list("merged_into_id", flat=True).first()
+    if current is None:
         raise ValidationError({"source": "This post is not merged."})
+    rows = _lock_posts(source.pk, current)
+    if source.pk not in rows or current not in rows:
+        raise ValidationError({"source": "This post no longer exists."})
+    source = rows[source.pk]
+    if source.merged_into_id != current:  # unmerged (or merged elsewhere) before we locked
+        raise ValidationError({"source": "This post was changed meanwhile; reload and try again."})
+    target = rows[current]
     Vote.objects.filter(post=target, origin_post=source).delete()
     _recount(target.pk)
     _recount(source.pk)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from monoboard.boards import selectors, services
 from monoboard.boards.models import SiteSettings, Status, Tag
-from monoboard.lib.decorators import admin_required
+from monoboard.core.decorators import admin_required
 
 
 def _admin(request: HttpRequest) -> Any:

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from monoboard.boards import access, selectors, services
 from monoboard.boards.forms import CommentForm, MergeForm, PostEditForm, PostForm, StatusForm
 from monoboard.boards.models import Board, Post, Status
-from monoboard.boards.pagecache import anonymous_page_cache
 from monoboard.lib.cursor import BadCursor
+from monoboard.pagecache import anonymous_page_cache
 
 if TYPE_CHECKING:
     from monoboard.accounts.models import User
@@ -454,9 +454,6 @@ def post_merge(request: HttpRequest, board_slug: str, post_id: int) -> HttpRespo
         messages.error(request, "Pick the post to merge into.")
         return redirect(post_url(post))
     target = access.post_or_404(request.user, form.cleaned_data["target"])
-    if target.board_id != post.board_id:
-        messages.error(request, "Posts can only be merged within one board.")
-        return redirect(post_url(post))
     try:
         services.post_merge(source=post, target=target, actor=request.user)  # type: ignore[arg-type]
     except ValidationError as exc:

@@ -16,3 +16,7 @@ class JobsConfig(AppConfig):
         from monoboard.jobs.tasks import prune_finished_jobs
 
         recurring.register("jobs.prune_finished", prune_finished_jobs, datetime.timedelta(hours=1))
+
+        from monoboard.core.tasks import prune_events
+
+        recurring.register("core.prune_events", prune_events, datetime.timedelta(hours=1))

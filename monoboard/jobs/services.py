@@ -11,11 +11,11 @@ from django.http import Http404
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from monoboard.boards.access import require_admin
-from monoboard.boards.effects import DomainEvent, emit
+from monoboard.core.events import DomainEvent, emit
+from monoboard.core.roles import require_admin
 
 if TYPE_CHECKING:
-    from monoboard.boards.access import Actor
+    from monoboard.core.roles import Actor
 
 
 def job_retry(*, actor: Actor | None, job_id: str) -> None:

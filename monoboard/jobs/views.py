@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from monoboard.core.decorators import admin_required
 from monoboard.jobs import selectors, services
-from monoboard.lib.decorators import admin_required
 
 
 @require_GET

@@ -20,6 +20,8 @@ from monoboard.lib.database import listen_params
 logger = logging.getLogger("monoboard.jobs")
 
 CHANNEL = "monoboard_jobs"
+#: Notified by the event log's insert trigger when an event commits (core 0002).
+EVENTS_CHANNEL = "monoboard_events"
 APPLICATION_NAME = "monoboard-jobs-listener"
 
 
@@ -55,10 +57,14 @@ def listen(
     alias: str,
     stopping: threading.Event,
     on_notify: Callable[[str], None],
+    on_event: Callable[[], None] | None = None,
     check_every_s: float = 5.0,
     max_backoff_s: float = 30.0,
 ) -> None:
     """LISTEN until ``stopping`` is set, calling ``on_notify(queue_name)``.
+
+    With ``on_event``, also listens for committed events in the event log and
+    calls it for each notification (and after every reconnect).
 
     Reconnects with capped exponential backoff. After every (re)connect it
     calls ``on_notify("*")``: tasks queued while nobody listened are looked
@@ -73,6 +79,9 @@ def listen(
             params = listen_params(alias) | {"application_name": APPLICATION_NAME}
             with psycopg.connect(**params) as conn:
                 conn.execute(f"LISTEN {CHANNEL}")
+                if on_event is not None:
+                    conn.execute(f"LISTEN {EVENTS_CHANNEL}")
+                    on_event()
                 failures = 0
                 logger.info("listening on %s for new tasks", CHANNEL)
                 on_notify("*")
@@ -80,7 +89,11 @@ def listen(
                     heard = False
                     for note in conn.notifies(timeout=check_every_s):
                         heard = True
-                        on_notify(note.payload)
+                        if note.channel == EVENTS_CHANNEL:
+                            if on_event is not None:
+                                on_event()
+                        else:
+                            on_notify(note.payload)
                         if stopping.is_set():
                             break
                     if not heard:

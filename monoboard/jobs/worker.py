@@ -10,6 +10,12 @@ task never looks dead), puts back tasks of dead workers, enqueues due
 recurring tasks and handles SIGTERM/SIGINT: stop claiming, wait up to the
 grace period for tasks in hand, release those still running and those not
 started back to the queue, then exit.
+
+One more thread runs the event log's consumers (``monoboard.core.consumers``:
+search index, notification fan-out, webhook deliveries): woken by NOTIFY on
+PostgreSQL when an event commits, and every ``EVENTS_POLL_INTERVAL_S``
+otherwise. Several workers may run it at once: each consumer's position row
+is locked while one of them moves it.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.models import DBTaskResult
 
+from monoboard.core import consumers
+from monoboard.core.events import latest_event_id
 from monoboard.jobs import queue, wakeup
 from monoboard.jobs.models import WorkerHeartbeat
 from monoboard.jobs.schedules import run_due_schedules
@@ -55,6 +63,8 @@ class WorkerConfig:
     run_schedules: bool = True
     claim_batch: int = 1  # tasks claimed per statement
     listen: bool = True  # PostgreSQL: wake idle threads on NOTIFY
+    consume_events: bool = True  # run the event log's consumers
+    events_poll_s: float = 0.2
 
     @classmethod
     def from_settings(cls, **overrides: object) -> WorkerConfig:
@@ -66,6 +76,7 @@ class WorkerConfig:
             "lease_s": settings.JOBS_LEASE_S,
             "grace_s": settings.JOBS_SHUTDOWN_GRACE_S,
             "claim_batch": settings.JOBS_CLAIM_BATCH,
+            "events_poll_s": settings.EVENTS_POLL_INTERVAL_S,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -81,6 +92,7 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self.stopping = threading.Event()
         self.wakeup = wakeup.Wakeup()
+        self.events_wakeup = wakeup.Wakeup()
         self._in_hand: dict[int, queue.Row] = {}  # thread -> the task it runs
         self._claimed: deque[tuple[queue.Row, float]] = deque()  # not started: (row, when)
         self._lock = threading.Lock()
@@ -188,6 +200,40 @@ class Worker:
         finally:
             connection.close()
 
+    # --- the event log's consumers -------------------------------------------
+    def consume_events_once(self) -> int:
+        """Run every consumer until the log is drained; returns events read."""
+        return consumers.drain(max_passes=50)
+
+    def _events_main(self) -> None:
+        seen_latest = -1
+        try:
+            while not self.stopping.is_set():
+                seen = self.events_wakeup.generation()
+                try:
+                    # One cheap look at the log's end before each pass, so an
+                    # idle SQLite worker polls with a single indexed query.
+                    latest = latest_event_id()
+                    if latest != seen_latest:
+                        self.consume_events_once()
+                        seen_latest = latest
+                except DatabaseError:
+                    logger.exception("event consumers: database error; retrying")
+                    connection.close()
+                    seen_latest = -1
+                    self.stopping.wait(self.config.poll_interval_s)
+                    continue
+                self.events_wakeup.wait(seen, self.config.events_poll_s)
+        finally:
+            connection.close()
+
+    def _start_consumers(self) -> threading.Thread | None:
+        if not self.config.consume_events or self.config.batch:
+            return None
+        thread = threading.Thread(target=self._events_main, name="jobs-events", daemon=True)
+        thread.start()
+        return thread
+
     def _on_notify(self, queue_name: str) -> None:
         if queue_name == "*" or "*" in self.config.queues or queue_name in self.config.queues:
             self.wakeup.wake()
@@ -203,6 +249,7 @@ class Worker:
                 "alias": alias,
                 "stopping": self.stopping,
                 "on_notify": self._on_notify,
+                "on_event": self.events_wakeup.wake if self.config.consume_events else None,
                 "check_every_s": self.config.heartbeat_s,
             },
             name="jobs-listen",
@@ -269,12 +316,15 @@ class Worker:
             self.config.concurrency,
         )
         self.housekeeping()  # heartbeat first: nothing is claimed before we are "live"
+        if self.config.batch and self.config.consume_events:
+            self.consume_events_once()  # the jobs that events call for, then run them
         threads = [
             threading.Thread(target=self._thread_main, name=f"jobs-{i}", daemon=True)
             for i in range(self.config.concurrency)
         ]
         for thread in threads:
             thread.start()
+        events_thread = self._start_consumers()
         self._start_listener()
         next_beat = time.monotonic() + self.config.heartbeat_s
         while not self.stopping.is_set() and any(t.is_alive() for t in threads):
@@ -296,6 +346,9 @@ class Worker:
         crashed = not self.stopping.is_set() and not self.config.batch
         self.stopping.set()
         self.wakeup.wake()
+        self.events_wakeup.wake()
+        if events_thread is not None:
+            events_thread.join(timeout=self.config.grace_s)
         self._shutdown(threads)
         return not crashed
 

@@ -6,8 +6,6 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
-        from monoboard.boards.effects import subscribe
-        from monoboard.notifications import subscribers
+        from monoboard.notifications import subscribers  # registers its consumer
 
-        subscribe(subscribers.on_domain_event)
         subscribers.register_recurring_jobs()

@@ -1,4 +1,4 @@
-"""Domain-event subscriber and recurring jobs, wired up in NotificationsConfig.ready()."""
+"""The event-log consumer and recurring jobs, wired up in NotificationsConfig.ready()."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from monoboard.boards.effects import DomainEvent
+from monoboard.core.events import DomainEvent, consumer
 from monoboard.jobs import enqueue_on_commit, recurring
 from monoboard.notifications.delivery import EVENT_KINDS
 
 
+@consumer("notifications.fan_out", frozenset(EVENT_KINDS))
 def on_domain_event(event: DomainEvent) -> None:
-    """Only enqueue: the fan-out to subscribers happens in the job, never in the request."""
-    if event.kind not in EVENT_KINDS or event.post_id is None:
+    """Only enqueue: the fan-out to subscribers happens in a job.
+
+    The job row is written in the consumer's transaction, so each event
+    queues its fan-out exactly once, even if the worker dies mid-batch.
+    """
+    if event.post_id is None:
         return
     from monoboard.notifications.tasks import fan_out_event
 

@@ -7,10 +7,6 @@ class RealtimeConfig(AppConfig):
     verbose_name = "Real-time updates"
 
     def ready(self) -> None:
-        from monoboard.boards import effects
-        from monoboard.realtime import checks, services
+        from monoboard.realtime import checks
 
         del checks  # imported for its @register side effect
-
-        effects.subscribe(services.on_domain_event)
-        services.register_pruning()

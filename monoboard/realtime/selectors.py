@@ -1,17 +1,26 @@
-"""Reads of the event log, each one indexed range scan."""
+"""Reads of the event log for streams, each one indexed range scan.
+
+Only the streamed kinds are read; ids are in commit order (see
+``monoboard.core.models``), so ``id > last_seen`` never skips an event.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Max
+from django.db.models import QuerySet
 
 from monoboard.boards.models import Post
-from monoboard.realtime.models import Event
+from monoboard.core.events import latest_event_id, log_alias
+from monoboard.core.models import Event
+from monoboard.realtime.services import STREAMED
 
 BATCH = 500
 
 
-def latest_event_id() -> int:
-    return int(Event.objects.aggregate(last=Max("id"))["last"] or 0)
+__all__ = ["latest_event_id", "live_events_after", "replay_events"]
+
+
+def _streamed() -> QuerySet[Event]:
+    return Event.objects.using(log_alias(write=False)).filter(kind__in=list(STREAMED))
 
 
 def _with_posts(rows: list[Event]) -> list[tuple[Event, Post | None]]:
@@ -26,7 +35,7 @@ def _with_posts(rows: list[Event]) -> list[tuple[Event, Post | None]]:
 
 def live_events_after(last_seen: int, *, limit: int = BATCH) -> list[tuple[Event, Post | None]]:
     """Rows appended since ``last_seen`` (all boards), oldest first."""
-    rows = list(Event.objects.filter(id__gt=last_seen).order_by("id")[:limit])
+    rows = list(_streamed().filter(id__gt=last_seen).order_by("id")[:limit])
     return _with_posts(rows)
 
 
@@ -35,5 +44,5 @@ def replay_events(
 ) -> list[tuple[Event, Post | None]]:
     """What a reconnecting stream missed, oldest first; at most ``limit`` rows."""
     scope = {"post_id": post_id} if post_id is not None else {"board_id": board_id}
-    rows = Event.objects.filter(id__gt=after_id, **scope)
+    rows = _streamed().filter(id__gt=after_id, **scope)
     return _with_posts(list(rows.order_by("id")[:limit]))

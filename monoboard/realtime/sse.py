@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from monoboard.boards import access
 from monoboard.boards.models import Post
-from monoboard.realtime.models import Event
+from monoboard.core.models import Event
+from monoboard.realtime.services import streamed_payload
 
 if TYPE_CHECKING:
     from monoboard.boards.access import Actor
@@ -41,7 +42,7 @@ def for_viewer(row: Event, post: Post | None, user: Actor) -> str | None:
         return None
     mine = row.actor_id is not None and row.actor_id == access.member_id(user)
     data: dict[str, Any] = {"post_id": row.post_id, "board_id": row.board_id, "mine": mine}
-    data.update(row.payload)
+    data.update(streamed_payload(row.kind, row.data))
     if not mine:
         data.pop("voted", None)  # whether *someone else* voted is theirs to know
     return message(event_id=row.id, kind=row.kind, data=data)

@@ -6,6 +6,5 @@ class SearchConfig(AppConfig):
     label = "search"
 
     def ready(self) -> None:
-        from monoboard.search import checks, sync  # noqa: F401  (checks register themselves)
-
-        sync.connect()
+        # Imported for their registrations: system checks and the index consumer.
+        from monoboard.search import checks, sync  # noqa: F401

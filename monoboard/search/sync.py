@@ -1,18 +1,17 @@
-"""Keeps the search index in step with posts, after each commit.
+"""Keeps the search index in step with posts: a consumer of the event log.
 
-At stage 1 the index is updated inline, in the request that made the change,
-right after its transaction commits: a few milliseconds for one post, and the
-result is searchable the moment the page reloads. The trade-off is that this
-work is added to that request's response time and an indexing failure is only
-logged (``manage.py reindex`` repairs any drift). Once a jobs worker runs,
-this is the place to enqueue the post id instead.
+The jobs worker runs this consumer moments after each write commits (woken
+by NOTIFY on PostgreSQL, polling on SQLite), in the transaction that moves
+its position in the log, so an index update is never lost to a crash and
+never slows the request that made the change. ``manage.py reindex`` rebuilds
+the whole index when needed.
 """
 
 from __future__ import annotations
 
 import logging
 
-from monoboard.boards.effects import DomainEvent, subscribe
+from monoboard.core.events import DomainEvent, consumer
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +33,12 @@ INDEXED_EVENTS = frozenset(
 )
 
 
+@consumer("search.index", INDEXED_EVENTS)
 def on_event(event: DomainEvent) -> None:
-    if event.kind not in INDEXED_EVENTS or event.post_id is None:
+    if event.post_id is None:
         return
     from monoboard.search import backend
 
     # index_post re-reads the post: a deleted, hidden or merged post leaves the index.
     backend().index_post(event.post_id)
 
-
-def connect() -> None:
-    subscribe(on_event)

@@ -8,10 +8,9 @@ class WebhooksConfig(AppConfig):
     label = "webhooks"
 
     def ready(self) -> None:
-        from monoboard.boards.effects import subscribe
-        from monoboard.webhooks import subscribers
+        from monoboard.webhooks import subscribers  # registers its consumer
 
-        subscribe(subscribers.on_domain_event)
+        del subscribers
 
         from monoboard.jobs import recurring
         from monoboard.webhooks.tasks import prune_deliveries

@@ -1,4 +1,8 @@
-"""Turn domain events into webhook deliveries (after the write has committed)."""
+"""Turn events from the log into webhook deliveries: a consumer of the event log.
+
+Deliveries (and their jobs) are written in the consumer's transaction, so each
+event becomes exactly one delivery per endpoint, even across a crash.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from monoboard.boards.effects import DomainEvent
 from monoboard.boards.models import Comment, Post
+from monoboard.core.events import DomainEvent, consumer
 from monoboard.webhooks import services
 from monoboard.webhooks.models import Endpoint
 
@@ -29,7 +33,16 @@ def _post(post: Post) -> dict[str, Any]:
         "status": post.status.name,
         "vote_count": post.vote_count,
         "url": f"{settings.SITE_URL}/b/{post.board.slug}/p/{post.pk}/",
+        # Receivers that publish what they get can leave out what visitors
+        # may not see: posts on members-only boards, hidden posts.
+        "visibility": "public" if _is_public(post) else "members",
+        "board_private": post.board.is_private,
+        "hidden": post.hidden_at is not None,
     }
+
+
+def _is_public(post: Post) -> bool:
+    return not post.board.is_private and post.hidden_at is None and post.merged_into_id is None
 
 
 def payload_for(kind: str, event: DomainEvent, post: Post) -> dict[str, Any]:
@@ -50,6 +63,10 @@ def payload_for(kind: str, event: DomainEvent, post: Post) -> dict[str, Any]:
     return {"event": kind, "created_at": timezone.now().isoformat(), "data": data}
 
 
+@consumer(
+    "webhooks.deliveries",
+    frozenset({"vote.toggled", "post.created", "post.status_changed", "comment.created"}),
+)
 def on_domain_event(event: DomainEvent) -> None:
     kind = _webhook_kind(event)
     if kind is None or event.post_id is None:

@@ -19,11 +19,7 @@ def _set(request: HttpRequest, post_id: int, want: bool) -> dict[str, Any]:
     user = actor(request)
     post = selectors.post_detail(post_id, user)
     access.require_member(user)
-    if bool(getattr(post, "viewer_voted", False)) == want:
-        return {"voted": want, "vote_count": post.vote_count}
-    result = services.vote_toggle(post=post, user=user)
-    if result.voted != want:  # a concurrent request of the same person won; toggle back
-        result = services.vote_toggle(post=post, user=user)
+    result = services.vote_set(post=post, user=user, voted=want)
     return {"voted": result.voted, "vote_count": result.vote_count}
 
 

@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from monoboard.accounts.models import User
 from monoboard.boards import services
 from monoboard.boards.models import Board, Post
-from monoboard.boards.pagecache import HEADER
+from monoboard.pagecache import HEADER
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,6 +13,7 @@ from django.tasks.backends.dummy import DummyBackend
 from monoboard.accounts.models import User
 from monoboard.boards import services as boards
 from monoboard.boards.models import Board, Post
+from monoboard.core import consumers
 from monoboard.notifications import delivery
 
 Capture = Callable[..., Any]
@@ -33,13 +34,21 @@ class Jobs:
         assert isinstance(backend, DummyBackend)
         return backend
 
+    def results(self) -> list[Any]:
+        """Queued jobs, once the event log's consumers (the worker's) have run."""
+        with self.capture(execute=True):
+            consumers.drain()
+        return list(self.backend().results)
+
     def queued(self) -> list[str]:
-        return [r.task.name for r in self.backend().results]
+        return [r.task.name for r in self.results()]
 
     def run(self) -> list[str]:
         """Run queued jobs (and the jobs they queue) until none are left."""
         ran: list[str] = []
         for _ in range(20):
+            with self.capture(execute=True):
+                consumers.drain()  # the worker's consumers queue the fan-out jobs
             results = list(self.backend().results)
             if not results:
                 return ran

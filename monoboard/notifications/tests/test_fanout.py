@@ -198,7 +198,7 @@ def test_fan_out_job_run_twice_tells_each_person_once(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         boards.post_set_status(post=post, actor=moderator, status=_status())
-    [queued] = jobs.backend().results
+    [queued] = jobs.results()
     with django_capture_on_commit_callbacks(execute=True):
         queued.task.call(*queued.args, **queued.kwargs)
     jobs.run()
@@ -223,7 +223,7 @@ def test_fan_out_writes_in_a_constant_number_of_statements(
     jobs.run()
     with django_capture_on_commit_callbacks(execute=True):
         boards.post_set_status(post=post, actor=moderator, status=_status())
-    [queued] = [r for r in jobs.backend().results if r.task.name == "fan_out_event"]
+    [queued] = [r for r in jobs.results() if r.task.name == "fan_out_event"]
     with (
         CaptureQueriesContext(connection) as captured,
         django_capture_on_commit_callbacks(execute=True),

@@ -19,9 +19,6 @@ if TYPE_CHECKING:
 class Backend(ABC):
     name: str
 
-    def notify(self, event_id: int) -> None:  # noqa: B027  (optional hook)
-        """Called in the writing process right after a row was appended."""
-
     @abstractmethod
     async def run(self, hub: Hub) -> None:
         """Feed new rows to ``hub`` until cancelled."""

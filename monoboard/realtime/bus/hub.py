@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from asgiref.sync import sync_to_async
 
 from monoboard.boards.models import Post
+from monoboard.core.models import Event
 from monoboard.realtime import selectors
 from monoboard.realtime.bus.base import Backend
-from monoboard.realtime.models import Event
 
 logger = logging.getLogger(__name__)
 QUEUE_SIZE = 1000

@@ -1,6 +1,8 @@
 """Stage 2: PostgreSQL LISTEN/NOTIFY wakes the events processes at once.
 
-Writers send ``pg_notify(channel, id)`` after appending a row. Each events
+The event log's insert trigger (``core`` migration 0002) sends
+``pg_notify(channel)`` in the writer's transaction, so listeners hear it when
+the event commits. Each events
 process keeps one *direct* connection (LISTEN does not work through
 PgBouncer's transaction pooling; ``DATABASE_DIRECT_URL`` bypasses it),
 reconnects with capped exponential backoff, and still catches up from the
@@ -16,7 +18,6 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import connection
 
 from monoboard.lib.database import listen_params
 from monoboard.realtime.bus.base import Backend
@@ -34,10 +35,6 @@ class PgNotifyBackend(Backend):
     def __init__(self, heartbeat: float | None = None, max_backoff: float = 30.0) -> None:
         self.heartbeat = heartbeat or settings.REALTIME_HEARTBEAT
         self.max_backoff = max_backoff
-
-    def notify(self, event_id: int) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(event_id)])
 
     async def run(self, hub: Hub) -> None:
         import psycopg

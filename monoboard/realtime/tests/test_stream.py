@@ -14,7 +14,7 @@ from django.urls import reverse
 from monoboard.accounts.models import User
 from monoboard.boards import services as boards
 from monoboard.boards.models import Board, Post
-from monoboard.realtime.models import Event
+from monoboard.core.models import Event
 from monoboard.realtime.tests.sse_client import Message, read_async
 
 
@@ -72,7 +72,7 @@ def test_reconnect_with_last_event_id_replays_what_was_missed(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     vote_as(other_member, post, django_capture_on_commit_callbacks)
-    first = Event.objects.get()
+    first = Event.objects.get(kind="vote.toggled")
     vote_as(admin, post, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         boards.comment_create(post=post, author=admin, body="Agreed")

@@ -1,5 +1,5 @@
-"""Helpers for search tests: posts written through services, with their
-after-commit effects (the index update) run as they would be in production."""
+"""Helpers for search tests: posts written through services, with the event
+log's consumers (the index update) run after them as the jobs worker would."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from monoboard.accounts.models import User
 from monoboard.boards import services
 from monoboard.boards.models import Board, Post, Status
+from monoboard.core.consumers import drain
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +32,13 @@ Committed = Callable[[], AbstractContextManager[Any]]
 
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks: Any) -> Committed:
-    """``with committed(): services...`` runs the on-commit callbacks at the end."""
+    """``with committed(): services...`` then runs the event log's consumers."""
 
     @contextmanager
     def run() -> Iterator[None]:
         with django_capture_on_commit_callbacks(execute=True):
             yield
+        drain()
 
     return run
 

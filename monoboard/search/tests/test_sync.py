@@ -14,11 +14,13 @@ from django.test import Client
 from monoboard.accounts.models import User
 from monoboard.boards import services
 from monoboard.boards.models import Board
+from monoboard.core.consumers import drain
 from monoboard.search import backend
 from monoboard.search.tests.conftest import Committed, MakePost, ensure_statuses
 
 
 def hits(client: Client, q: str) -> list[int]:
+    drain()  # what the jobs worker does moments after each commit
     response = client.get("/search/", {"q": q})
     assert response.status_code == 200
     html = response.content.decode()

@@ -12,6 +12,7 @@ import pytest
 from django.tasks import task_backends
 from django.tasks.backends.dummy import DummyBackend
 
+from monoboard.core import consumers
 from monoboard.lib.ports import free_port
 
 
@@ -74,12 +75,15 @@ class Jobs:
         return backend
 
     def take(self) -> list[Any]:
+        """Jobs queued so far (after the event log's consumers ran), removed from the queue."""
+        with self.capture(execute=True):
+            consumers.drain()
         results = list(self.backend().results)
         self.backend().clear()
         return results
 
     def run(self) -> int:
-        """Run every queued job once; return how many there were."""
+        """Run the event log's consumers, then every queued job once; return how many."""
         results = self.take()
         for result in results:
             result.task.call(*result.args, **result.kwargs)

@@ -88,8 +88,8 @@ def test_vote_created_only_when_a_vote_is_added(
         boards.vote_toggle(post=post, user=other_member)
     with jobs.capture(execute=True):
         boards.vote_toggle(post=post, user=other_member)  # taken back: no webhook
-    assert Delivery.objects.filter(event="vote.created").count() == 1
     jobs.run()
+    assert Delivery.objects.filter(event="vote.created").count() == 1
     assert json.loads(receiver.requests[0].body)["data"]["vote_count"] == 2
 
 

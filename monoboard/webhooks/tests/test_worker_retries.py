@@ -31,6 +31,7 @@ def test_worker_retries_a_failed_delivery_with_backoff(
     with django_capture_on_commit_callbacks(execute=True):
         boards.post_create(board=public_board, author=member, title="Dark mode")
     worker = Worker(WorkerConfig(queues=["*"]), worker_id="webhooks-test")
+    worker.consume_events_once()  # the consumer writes the delivery and its job
 
     before = timezone.now()
     assert worker.work_once()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from monoboard.realtime.services import event_prune
+from monoboard.core.events import event_prune
 
 
 @task
 def prune_events() -> int:
-    """Recurring: delete rows older than REALTIME_RETENTION_HOURS. Idempotent."""
+    """Recurring: delete events past EVENTS_RETENTION_HOURS that every consumer read."""
     return event_prune()

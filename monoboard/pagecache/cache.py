@@ -3,13 +3,13 @@
 Most traffic to a public board is people reading it without signing in, and
 for them a board, post, roadmap or home page is the same HTML for everyone.
 Rendering it costs a few milliseconds of template work; serving it from the
-cache costs one small query. The key carries two versions read in that
-query: the id of the newest entry in the real-time event log, which every
-vote moves, and ``SiteSettings.pages_version``, which this module bumps after
-every other domain event (posts, comments, statuses, boards, tags, the
-site's name). So any change makes every cached page stale at once, across
-all processes, without a write per vote; ``PAGE_CACHE_SECONDS`` only bounds
-how long an unchanged page is kept.
+cache costs one small query. The key carries the id of the newest event in
+the durable event log (``monoboard.core``): every write a visitor could see
+(votes, posts, comments, statuses, boards, tags, the site's name) appends
+one in its own transaction, so any committed change makes every cached page
+stale at once, across all processes, and no change is announced before it
+is written. ``PAGE_CACHE_SECONDS`` only bounds how long an unchanged page is
+kept.
 
 A page is stored only when it is safe to share: a 200 answer to an anonymous
 GET that set no cookie, used no CSRF token and showed no flash message.
@@ -28,15 +28,13 @@ from typing import Literal
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import F
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
-from monoboard.boards.effects import DomainEvent
-from monoboard.boards.models import SiteSettings
+from monoboard.core.events import log_alias
+from monoboard.core.models import Event
 from monoboard.ops.metrics import instruments
-from monoboard.realtime.models import Event
 
 type View[**P] = Callable[P, HttpResponse]
 type Outcome = Literal["hit", "miss"]
@@ -67,28 +65,19 @@ def _shareable_response(request: HttpRequest, response: HttpResponse) -> bool:
 
 
 def content_version() -> str:
-    """'<newest event id>.<pages_version>': changes whenever a visitor's page would."""
-    events, site = Event._meta.db_table, SiteSettings._meta.db_table
-    with connection.cursor() as cursor:
-        # Table names come from the models; nothing here is user input.
-        cursor.execute(
-            f"SELECT (SELECT max(id) FROM {events}),"  # noqa: S608
-            f" (SELECT pages_version FROM {site} WHERE id = 1)"
-        )
+    """The newest event id: it changes whenever a visitor's page could."""
+    # The table name comes from the model; nothing here is user input.
+    sql = f"SELECT max(id) FROM {Event._meta.db_table}"  # noqa: S608
+    with connections[log_alias(write=False)].cursor() as cursor:
+        cursor.execute(sql)
         row = cursor.fetchone()
-    return f"{row[0] or 0}.{row[1] or 0}" if row else "0.0"
+    return str(row[0] or 0) if row else "0"
 
 
 def cache_key(request: HttpRequest) -> str:
     where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     digest = hashlib.sha256(where.encode()).hexdigest()[:32]
     return f"page:{content_version()}:{digest}"
-
-
-def on_domain_event(event: DomainEvent) -> None:
-    """Make every cached page stale after a change (votes move the event log instead)."""
-    if event.kind != "vote.toggled":
-        SiteSettings.objects.filter(pk=1).update(pages_version=F("pages_version") + 1)
 
 
 def _record(request: HttpRequest, outcome: Outcome) -> None:

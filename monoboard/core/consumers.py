@@ -1,0 +1,164 @@
+"""Running the event log's consumers: one transaction per batch, at least once.
+
+:func:`consume` moves one consumer forward: it locks the consumer's position
+row, reads the events after it, hands each wanted event to the handler and
+stores the new position, all in one transaction. A handler's own writes
+(index rows, job rows, delivery rows) commit together with the position, so
+with the log and those rows in one database each event's effects happen
+exactly once; a crash anywhere rolls the batch back and it runs again.
+
+A batch whose handler raises is rolled back and retried on the next call.
+After ``EVENTS_MAX_FAILURES`` failures in a row on the same event, that one
+event is skipped (logged, counted, and kept in ``last_error``) so a single
+poisoned event cannot stop the consumer for good.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from monoboard.core.events import Consumer, as_domain_event, consumers, latest_event_id, log_alias
+from monoboard.core.models import ConsumerPosition, Event
+
+logger = logging.getLogger("monoboard.events")
+
+
+@dataclass(frozen=True)
+class Progress:
+    consumer: str
+    read: int  # events read (wanted or not)
+    handled: int  # events handed to the handler
+    position: int
+
+
+class _Failed(Exception):
+    def __init__(self, event_id: int, cause: BaseException) -> None:
+        super().__init__(f"event {event_id}: {cause!r}")
+        self.event_id, self.cause = event_id, cause
+
+
+def _position_row(alias: str, name: str) -> ConsumerPosition | None:
+    """Lock ``name``'s position row; None when another worker holds it."""
+    rows = ConsumerPosition.objects.using(alias).select_for_update(skip_locked=True)
+    row = rows.filter(name=name).first()
+    if row is not None:
+        return row
+    try:
+        with transaction.atomic(using=alias):
+            # Normally made at migrate time (start_new_consumers); a log
+            # emptied since then holds nothing this consumer has seen.
+            ConsumerPosition.objects.using(alias).create(name=name, position=0)
+    except IntegrityError:
+        pass  # created by another worker a moment ago
+    return rows.filter(name=name).first()
+
+
+def consume(item: Consumer, *, batch: int | None = None) -> Progress:
+    """Move ``item`` forward by up to ``batch`` events."""
+    alias = log_alias()
+    limit = batch or int(settings.EVENTS_BATCH)
+    try:
+        with transaction.atomic(using=alias):
+            row = _position_row(alias, item.name)
+            if row is None:
+                return Progress(item.name, 0, 0, -1)
+            events = Event.objects.using(alias).filter(id__gt=row.position)
+            skip_to = row.failed_event_id if row.failures >= settings.EVENTS_MAX_FAILURES else None
+            if skip_to is not None:
+                events = events.filter(id__lt=skip_to)  # up to the poisoned one, not it
+            read = handled = 0
+            for event in events.order_by("id")[:limit]:
+                read += 1
+                row.position = event.id
+                if event.kind not in item.kinds:
+                    continue
+                try:
+                    item.handle(as_domain_event(event))
+                except Exception as exc:
+                    raise _Failed(event.id, exc) from exc
+                handled += 1
+            if skip_to is not None and read < limit:
+                logger.error(
+                    "consumer %s: gave up on event %s after %d failures: %s",
+                    item.name,
+                    skip_to,
+                    row.failures,
+                    row.last_error,
+                )
+                row.position, row.failures, row.failed_event_id = skip_to, 0, None
+                row.skipped += 1
+            elif read and skip_to is None:
+                row.failures, row.failed_event_id = 0, None
+            if read or skip_to is not None:
+                row.updated_at = timezone.now()
+                row.save(using=alias)
+            return Progress(item.name, read, handled, row.position)
+    except _Failed as failed:
+        _record_failure(alias, item.name, failed)
+        raise failed.cause from None
+
+
+def _record_failure(alias: str, name: str, failed: _Failed) -> None:
+    with transaction.atomic(using=alias):
+        row = ConsumerPosition.objects.using(alias).select_for_update().get(name=name)
+        same = row.failed_event_id == failed.event_id
+        row.failures = row.failures + 1 if same else 1
+        row.failed_event_id = failed.event_id
+        row.last_error = f"event {failed.event_id}: {failed.cause!r}"[:2000]
+        row.updated_at = timezone.now()
+        row.save(using=alias)
+    logger.warning("consumer %s failed (%d in a row): %s", name, row.failures, row.last_error)
+
+
+def consume_all(*, batch: int | None = None) -> int:
+    """One pass over every consumer; returns how many events they read."""
+    read = 0
+    for item in consumers():
+        try:
+            read += consume(item, batch=batch).read
+        except Exception:  # recorded by consume(); the others go on
+            logger.exception("consumer %s: batch rolled back", item.name)
+    return read
+
+
+def drain(*, max_passes: int = 1000) -> int:
+    """Run every consumer until none has anything left to read (tests, batch runs)."""
+    total = 0
+    for _ in range(max_passes):
+        read = consume_all()
+        total += read
+        if not read:
+            return total
+    return total
+
+
+def lag() -> dict[str, int]:
+    """Events each consumer has yet to read, by name."""
+    latest = latest_event_id()
+    positions = dict(
+        ConsumerPosition.objects.using(log_alias(write=False)).values_list("name", "position")
+    )
+    return {item.name: max(0, latest - positions.get(item.name, 0)) for item in consumers()}
+
+
+def start_new_consumers(*, using: str) -> list[str]:
+    """Give each registered consumer without a position one at the log's end.
+
+    Runs after ``migrate``: a consumer added by an upgrade starts with the
+    events written from then on, instead of acting again on everything the
+    log still holds (emails sent twice).
+    """
+    if using != log_alias():
+        return []
+    known = set(ConsumerPosition.objects.using(using).values_list("name", flat=True))
+    latest = latest_event_id()
+    new = [item.name for item in consumers() if item.name not in known]
+    ConsumerPosition.objects.using(using).bulk_create(
+        [ConsumerPosition(name=name, position=latest) for name in new], ignore_conflicts=True
+    )
+    return new
