@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from monoboard.boards import access
+from monoboard.core import roles as access
 from monoboard.ops import advisor, charts, pgstats
 
 

@@ -25,7 +25,7 @@ Capture = Any
 
 def _run_fan_out_only(jobs: Jobs) -> None:
     """Run the queued fan-out jobs; the outbox run they queue waits."""
-    results = list(jobs.backend().results)
+    results = jobs.results()
     assert [r.task.name for r in results] == ["fan_out_event"]
     jobs.backend().clear()
     for result in results:
