@@ -5,11 +5,17 @@ Every distinct title word is kept in ``search_word`` with an FTS5 trigram index
 last word, the start of one) is replaced by the known words that look most
 like it: trigram candidates, then a closer comparison in Python. The lookup
 then runs on whole words again, which stays fast however many posts there are.
+
+The word list holds the words of every title ever indexed, including titles
+some people may not see (members-only boards, hidden or deleted posts). A
+lookup therefore passes ``keep``, which keeps only the words found in titles
+the asker may see; it is applied *before* any count limit, so words from
+unseen titles can neither be offered nor crowd out the words that are seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -22,6 +28,9 @@ MAX_CORRECTIONS = 3
 #: Known words offered for a half-typed last word.
 COMPLETIONS = 8
 SAME_LETTER = 300
+
+#: Keeps those of the given words that may be used (see the module docstring).
+Keep = Callable[[list[str]], list[str]]
 
 
 def remember_words(cur: Any, titles: Iterable[str]) -> None:
@@ -47,17 +56,25 @@ def remember_words(cur: Any, titles: Iterable[str]) -> None:
                 )
 
 
-def completions(cur: Any, word: str) -> list[str]:
-    """Known words that begin with ``word`` (shortest first)."""
-    cur.execute(
-        "SELECT word FROM search_word WHERE word >= %s AND word < %s ORDER BY length(word)"
-        " LIMIT %s",
-        [word, word + "\U0010ffff", COMPLETIONS],
-    )
-    return [row[0] for row in cur.fetchall()]
+def completions(cur: Any, word: str, keep: Keep | None = None) -> list[str]:
+    """Known words that begin with ``word`` (shortest first), only those ``keep`` keeps."""
+    found: list[str] = []
+    offset = 0
+    while len(found) < COMPLETIONS:
+        cur.execute(
+            "SELECT word FROM search_word WHERE word >= %s AND word < %s"
+            " ORDER BY length(word), word LIMIT %s OFFSET %s",
+            [word, word + "\U0010ffff", COMPLETIONS, offset],
+        )
+        batch = [row[0] for row in cur.fetchall()]
+        found += keep(batch) if keep is not None and batch else batch
+        if keep is None or len(batch) < COMPLETIONS:
+            break
+        offset += COMPLETIONS
+    return found[:COMPLETIONS]
 
 
-def spellings(cur: Any, word: str, *, prefix: bool) -> list[str]:
+def spellings(cur: Any, word: str, *, prefix: bool, keep: Keep | None = None) -> list[str]:
     """The known words ``word`` may stand for, best first (possibly none).
 
     ``word`` itself if it is known; with ``prefix`` (the word still being
@@ -66,36 +83,56 @@ def spellings(cur: Any, word: str, *, prefix: bool) -> list[str]:
     otherwise the known words that look most like it.
     """
     if prefix:
-        found = completions(cur, word)
+        found = completions(cur, word, keep)
         if found:
             return found if word in found else [word, *found]
     else:
         cur.execute("SELECT 1 FROM search_word WHERE word = %s", [word])
-        if cur.fetchone():
+        if cur.fetchone() and (keep is None or keep([word])):
             return [word]
-    return _corrections(cur, word, prefix=prefix)
+    return _corrections(cur, word, prefix=prefix, keep=keep)
 
 
-def _corrections(cur: Any, word: str, *, prefix: bool) -> list[str]:
+def _kept_pages(cur: Any, sql: str, params: list[Any], size: int, keep: Keep | None) -> list[str]:
+    """The first ``size`` words ``sql`` yields that ``keep`` keeps, read page by page."""
+    found: list[str] = []
+    offset = 0
+    while len(found) < size:
+        cur.execute(f"{sql} LIMIT %s OFFSET %s", [*params, size, offset])
+        batch = [row[0] for row in cur.fetchall()]
+        found += keep(batch) if keep is not None and batch else batch
+        if keep is None or len(batch) < size:
+            break
+        offset += size
+    return found[:size]
+
+
+def _corrections(cur: Any, word: str, *, prefix: bool, keep: Keep | None = None) -> list[str]:
     grams = terms.trigrams([word])
     if not grams:
         return []
-    cur.execute(
+    candidates = _kept_pages(
+        cur,
         "SELECT word FROM search_word_tri WHERE search_word_tri MATCH %s"
-        " ORDER BY bm25(search_word_tri) LIMIT %s",
-        [" OR ".join(terms.fts5_quote(g) for g in sorted(grams)), CANDIDATES],
+        " ORDER BY bm25(search_word_tri), rowid",
+        [" OR ".join(terms.fts5_quote(g) for g in sorted(grams))],
+        CANDIDATES,
+        keep,
     )
-    found = _alike(word, [row[0] for row in cur.fetchall()], prefix=prefix)
+    found = _alike(word, candidates, prefix=prefix)
     if not found:
         # Swapped letters in a short word share no trigram with the right
         # word ("svaed", "saved"): compare words of about the same length
         # that start with the same letter.
-        cur.execute(
+        candidates = _kept_pages(
+            cur,
             "SELECT word FROM search_word WHERE word >= %s AND word < %s"
-            " AND length(word) BETWEEN %s AND %s LIMIT %s",
-            [word[0], word[0] + "\U0010ffff", len(word) - 1, len(word) + 3, SAME_LETTER],
+            " AND length(word) BETWEEN %s AND %s ORDER BY word",
+            [word[0], word[0] + "\U0010ffff", len(word) - 1, len(word) + 3],
+            SAME_LETTER,
+            keep,
         )
-        found = _alike(word, [row[0] for row in cur.fetchall()], prefix=prefix)
+        found = _alike(word, candidates, prefix=prefix)
     return found
 
 

@@ -16,6 +16,7 @@ and board privacy are always the current values, not copies in the index.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -149,9 +150,15 @@ class SqliteFts5Backend:
         groups: list[str] = []
         best: list[str] = []
         with connection.cursor() as cur:
+
+            def keep(words: list[str]) -> list[str]:
+                return _words_on_board(cur, words, board)
+
             for i, word in enumerate(wanted):
                 last = i == len(wanted) - 1
-                options = spelling.spellings(cur, word, prefix=last)
+                # Only words of listed titles on this board count: a word seen
+                # only in titles the viewer may not see acts as an unknown one.
+                options = spelling.spellings(cur, word, prefix=last, keep=keep)
                 if not options or options[0] in terms.STOP_WORDS:
                     continue  # unknown anywhere, or a stop word: it must not rule others out
                 quoted = [terms.fts5_quote(o) for o in options]
@@ -178,6 +185,25 @@ class SqliteFts5Backend:
             )
             candidates = cur.fetchall()
         return rank_similar(best, candidates, limit=limit)
+
+
+def _words_on_board(cur: Any, words: list[str], board: Board) -> list[str]:
+    """Those of ``words`` that occur in the title of a listed post on ``board``.
+
+    Matched the way similar-title candidates are (FTS5 with stemming), in one
+    statement; each word stops at its first listed post on the board.
+    """
+    if not words:
+        return []
+    cur.execute(
+        "SELECT w.value FROM json_each(%s) AS w WHERE EXISTS (SELECT 1"  # noqa: S608  (fixed text)
+        f"{_FROM} WHERE search_post_fts MATCH"
+        " ('title : \"' || replace(w.value, '\"', '\"\"') || '\"')"
+        " AND p.board_id = %s AND p.is_listed)",
+        [json.dumps(words), board.pk],
+    )
+    kept = {row[0] for row in cur.fetchall()}
+    return [w for w in words if w in kept]
 
 
 def _oldest_of_newest(cur: Any, where: list[str], params: list[Any], pool: int) -> int | None:
