@@ -72,6 +72,20 @@ def _seeded_statuses(request: pytest.FixtureRequest) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _empty_counters(request: pytest.FixtureRequest) -> None:
+    """Throttle and rate-limit counts live in a database cache table, which
+    transactional tests do not empty: start each database test without any."""
+    if request.node.get_closest_marker("django_db") is None and not (
+        DB_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from monoboard.lib.counters import counter_cache
+
+    counter_cache().clear()
+
+
 @pytest.fixture
 def admin(db: None) -> User:
     return make_user("ada@example.com", Role.ADMIN, "Ada Admin")

@@ -123,8 +123,8 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600, minimum=60)
 SIGNUP_OPEN = env_bool("SIGNUP_OPEN", True)
 # Sign-in throttle (accounts): refuse an email or client address after this
-# many failures within the window (seconds). Counts live in CACHES["default"],
-# so they are shared between instances only with a shared cache.
+# many failures within the window (seconds). Counts live in CACHES["throttle"]
+# (the database cache), shared by every process and instance on the database.
 SIGNIN_MAX_FAILURES = env_int("SIGNIN_MAX_FAILURES", 10, minimum=1)
 SIGNIN_FAILURE_WINDOW = env_int("SIGNIN_FAILURE_WINDOW", 15 * 60, minimum=1)
 
@@ -172,6 +172,14 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "monoboard <noreply@localhost
 # --- Cache ----------------------------------------------------------------
 CACHES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Sign-in throttle, API rate limits and mail intervals (monoboard/lib/counters.py):
+    # in the database so that every process counts together. `migrate` creates
+    # the table (monoboard/ops/migrations/0003_throttle_cache_table.py).
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "monoboard_throttle_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 # Anonymous visitors share rendered board, post, roadmap and home pages for at
 # most this many seconds (monoboard/pagecache/); 0 turns it off.
@@ -296,8 +304,8 @@ SEARCH_RANK_POOL = env_int("SEARCH_RANK_POOL", 500, minimum=1)
 
 # --- JSON API v1 (monoboard/api, docs/api.md) ---------------------------------
 # Requests a minute per API key or user (and per address for signed-in callers),
-# and per address for anonymous callers. Counted in CACHES["default"]: with
-# the default locmem cache each process counts separately.
+# and per address for anonymous callers. Counted in CACHES["throttle"], shared
+# by every process.
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 API_ANON_RATE_LIMIT_PER_MINUTE = env_int("API_ANON_RATE_LIMIT_PER_MINUTE", 60, minimum=1)
 API_ACCESS_TOKEN_TTL_S = env_int("API_ACCESS_TOKEN_TTL_S", 15 * 60, minimum=30)

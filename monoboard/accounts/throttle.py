@@ -3,8 +3,9 @@
 After ``SIGNIN_MAX_FAILURES`` failed sign-ins for one email address or one
 client address within ``SIGNIN_FAILURE_WINDOW`` seconds (counted from the first
 failure), further attempts for that key are refused until the window ends.
-The counts hold across app instances only when they share a cache (Redis);
-with the default per-process cache each process counts on its own.
+The counts live in ``CACHES["throttle"]`` (monoboard/lib/counters.py): the
+database cache by default, so every process and instance sharing the database
+counts together.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
+
+from monoboard.lib.counters import counter_cache, hit
 
 
 def _keys(*, email: str, ip: str) -> list[str]:
@@ -27,20 +29,16 @@ def _keys(*, email: str, ip: str) -> list[str]:
 
 def is_locked(*, email: str, ip: str) -> bool:
     limit = int(settings.SIGNIN_MAX_FAILURES)
-    counts = cache.get_many(_keys(email=email, ip=ip))
+    counts = counter_cache().get_many(_keys(email=email, ip=ip))
     return any(int(count) >= limit for count in counts.values())
 
 
 def record_failure(*, email: str, ip: str) -> None:
     window = int(settings.SIGNIN_FAILURE_WINDOW)
     for key in _keys(email=email, ip=ip):
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
+        hit(key, window_s=window)
 
 
 def clear(*, email: str) -> None:
     """Forget an address's failures once its owner proves who they are."""
-    cache.delete_many(_keys(email=email, ip=""))
+    counter_cache().delete_many(_keys(email=email, ip=""))

@@ -1,8 +1,8 @@
 """Fixed-window request limits per caller and per client address.
 
-Counters live in Django's ``default`` cache: with the default in-process
-(locmem) cache each process counts on its own; point CACHES at Redis (stage 4)
-and the limit holds across every instance.
+Counters live in ``CACHES["throttle"]`` (monoboard/lib/counters.py), the
+database cache by default, so the limit holds across every web process and
+every instance that shares the database.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from monoboard.api.errors import Problem
+from monoboard.lib.counters import hit
 
 WINDOW_S = 60
 
@@ -25,13 +25,7 @@ def client_ip(request: HttpRequest) -> str:
 def _hit(bucket: str, limit: int) -> None:
     now = time.time()
     window = int(now // WINDOW_S)
-    key = f"api-rate:{bucket}:{window}"
-    cache.add(key, 0, timeout=WINDOW_S + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=WINDOW_S + 5)
-        count = 1
+    count = hit(f"api-rate:{bucket}:{window}", window_s=WINDOW_S + 5)
     if count > limit:
         retry_after = max(1, int((window + 1) * WINDOW_S - now) + 1)
         raise Problem(
