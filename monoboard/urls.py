@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from monoboard.accounts.views import django_admin_login
+
 urlpatterns = [
     path("", include("monoboard.ops.urls")),
     path("accounts/", include("monoboard.accounts.urls")),
+    # Before admin.site.urls: the admin signs in through the product's sign-in.
+    path("django-admin/login/", django_admin_login),
     path("django-admin/", admin.site.urls),
     path("events/", include("monoboard.realtime.urls")),
     path("settings/", include("monoboard.boards.settings_urls")),

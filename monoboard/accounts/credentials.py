@@ -70,6 +70,14 @@ def api_key_revoke(*, actor: User, key_id: int) -> None:
         raise PermissionDenied("No such key.")
 
 
+def api_keys_revoke_all(user: User) -> list[str]:
+    """Revoke every live key of ``user`` (account recovery); their names."""
+    live = APIKey.objects.filter(user=user, revoked_at__isnull=True)
+    names = list(live.order_by("created_at", "id").values_list("name", flat=True))
+    live.update(revoked_at=timezone.now())
+    return names
+
+
 def api_keys_of(user: User) -> list[APIKey]:
     return list(APIKey.objects.filter(user=user).order_by("-created_at", "-id"))
 
@@ -189,6 +197,18 @@ def revoke_family(family: uuid.UUID) -> int:
     return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+def revoke_all_refresh_tokens(user: User) -> int:
+    """Sign every client app of ``user`` out; the number of sign-ins ended."""
+    live = RefreshToken.objects.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    families = live.values("family").distinct().count()
+    RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    return families
 
 
 def revoke(secret: str) -> None:

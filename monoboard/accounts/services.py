@@ -10,22 +10,23 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from monoboard.accounts import selectors, tasks, throttle
+from monoboard.accounts import credentials, selectors, tasks, throttle
 from monoboard.accounts.models import Role, User
 from monoboard.core import roles as access
 from monoboard.core.events import DomainEvent, emit
 from monoboard.jobs import enqueue_on_commit
+from monoboard.lib.counters import once
 
 NAME_MAX = 80
 EMAIL_MAX = 254
 BAD_CREDENTIALS = "That email and password do not match an active account."
 RESET_MAIL_INTERVAL_S = 60
+TAKEN = "An account with this email address already exists."
 LAST_ADMIN = "This is the last active admin; make someone else an admin first."
 
 
@@ -70,7 +71,7 @@ def _ensure_email_free(email: str, *, exclude_id: int | None = None) -> None:
     if exclude_id is not None:
         taken = taken.exclude(pk=exclude_id)
     if taken.exists():
-        raise ValidationError({"email": "An account with this email address already exists."})
+        raise ValidationError({"email": TAKEN})
 
 
 def _user_event(kind: str, user: User, actor: User | None, **data: object) -> None:
@@ -105,9 +106,13 @@ def _create(*, email: str, password: str, name: str, role: str, actor: User | No
     errors: dict[str, list[str]] = {}
     try:
         email = normalise_email(email)
-        _ensure_email_free(email)
     except ValidationError as exc:
         _collect(errors, exc)
+    else:
+        try:
+            _ensure_email_free(email)
+        except ValidationError as exc:
+            _collect(errors, exc)
     try:
         name = _clean_name(name)
     except ValidationError as exc:
@@ -126,19 +131,38 @@ def _create(*, email: str, password: str, name: str, role: str, actor: User | No
             user.save()
             _user_event("user.created", user, actor or user, role=role)
     except IntegrityError:  # a concurrent sign-up with the same address won the race
-        raise ValidationError(
-            {"email": "An account with this email address already exists."}
-        ) from None
+        raise ValidationError({"email": TAKEN}) from None
     return user
 
 
 # --- sign-up, sign-in, first admin ---------------------------------------------
 
 
-def user_signup(*, email: str, password: str, name: str = "") -> User:
+def user_signup(*, email: str, password: str, name: str = "") -> User | None:
+    """The new member, or None when the address already has an account.
+
+    A taken address is not an error the caller may show: the answer must be
+    the same as for a new address, so sign-up cannot tell strangers which
+    addresses have accounts. The owner is emailed instead (at most once per
+    ``RESET_MAIL_INTERVAL_S``) and can sign in or reset their password.
+    """
     if not settings.SIGNUP_OPEN:
         raise PermissionDenied("Sign-up is closed on this board; ask an admin to invite you.")
-    return _create(email=email, password=password, name=name, role=Role.MEMBER, actor=None)
+    try:
+        return _create(email=email, password=password, name=name, role=Role.MEMBER, actor=None)
+    except ValidationError as exc:
+        errors = exc.message_dict
+        if errors.get("email") != [TAKEN]:
+            raise
+        others = {field: messages for field, messages in errors.items() if field != "email"}
+        if others:
+            raise ValidationError(others) from None
+    owner = User.objects.filter(email__iexact=normalise_email(email)).first()
+    if owner is not None and once(
+        f"accounts:signup-mail:{owner.pk}", window_s=RESET_MAIL_INTERVAL_S
+    ):
+        enqueue_on_commit(tasks.send_signup_attempt, owner.pk)
+    return None
 
 
 def user_signin(*, request: HttpRequest | None, email: str, password: str, ip: str) -> User:
@@ -153,7 +177,7 @@ def user_signin(*, request: HttpRequest | None, email: str, password: str, ip: s
         raise SignInThrottled(
             "Too many failed sign-in attempts. Wait a few minutes, or reset your password."
         )
-    user = authenticate(request, email=email, password=password or "")
+    user = authenticate(request, email=email, password=password or "")  # every sign-in path
     if not isinstance(user, User) or not user.is_active:
         throttle.record_failure(email=email, ip=ip)
         raise ValidationError(BAD_CREDENTIALS)
@@ -237,6 +261,10 @@ def user_change_password(
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
+        # The new hash ends every other browser session (Django checks the
+        # session's password hash on each request); client apps lose their
+        # refresh tokens. The owner chose the change, so API keys stay.
+        credentials.revoke_all_refresh_tokens(user)
         _user_event("user.password_changed", user, actor)
 
 
@@ -297,7 +325,7 @@ def password_reset_request(*, email: str) -> None:
         return
     # At most one mail per address per interval, so the form cannot be used
     # to flood someone's inbox.
-    if not cache.add(f"accounts:reset-mail:{user.pk}", 1, timeout=RESET_MAIL_INTERVAL_S):
+    if not once(f"accounts:reset-mail:{user.pk}", window_s=RESET_MAIL_INTERVAL_S):
         return
     enqueue_on_commit(tasks.send_password_reset, user.pk)
 
@@ -308,9 +336,14 @@ def password_reset_confirm(*, uidb64: str, token: str, password: str) -> User:
         raise ValidationError({"token": "This reset link is invalid or has expired."})
     _check_password(password, user, field="new_password1")
     with transaction.atomic():
-        # A new hash invalidates the token, so each link works once.
+        # A new hash invalidates the token, so each link works once, and ends
+        # every browser session. A reset is account recovery: whoever else
+        # held the account loses its client apps and API keys too.
         user.set_password(password)
         user.save(update_fields=["password"])
+        sign_ins = credentials.revoke_all_refresh_tokens(user)
+        key_names = credentials.api_keys_revoke_all(user)
         _user_event("user.password_reset", user, user)
+        enqueue_on_commit(tasks.send_credentials_revoked, user.pk, key_names, sign_ins)
     throttle.clear(email=user.email)
     return user

@@ -32,3 +32,34 @@ def send_password_reset(user_id: int) -> None:
     subject = render_to_string("accounts/email/password_reset_subject.txt", context)
     body = render_to_string("accounts/email/password_reset.txt", context)
     EmailMessage(" ".join(subject.split()), body, to=[user.email]).send()
+
+
+def _send(user: User, template: str, extra: dict[str, object]) -> None:
+    context = {"user": user, "site_url": settings.SITE_URL, **extra}
+    subject = render_to_string(f"accounts/email/{template}_subject.txt", context)
+    body = render_to_string(f"accounts/email/{template}.txt", context)
+    EmailMessage(" ".join(subject.split()), body, to=[user.email]).send()
+
+
+@retry_policy(max_attempts=4)
+@task
+def send_signup_attempt(user_id: int) -> None:
+    """Tell an account's owner that someone tried to sign up with their address."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    _send(user, "signup_attempt", {"reset_url": f"{settings.SITE_URL}/accounts/password-reset/"})
+
+
+@retry_policy(max_attempts=4)
+@task
+def send_credentials_revoked(user_id: int, api_key_names: list[str], sign_ins: int) -> None:
+    """After a password reset: say what was signed out and revoked."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    _send(
+        user,
+        "credentials_revoked",
+        {"api_key_names": api_key_names, "key_count": len(api_key_names), "sign_ins": sign_ins},
+    )

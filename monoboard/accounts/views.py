@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode as query_string
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
@@ -70,8 +72,15 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.display_name}! Your account is ready.")
+            # A taken address (user is None) gets the same answer as a new
+            # one; its owner is emailed instead (services.user_signup).
+            if user is not None:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            typed = User(
+                email=form.cleaned_data["email"].strip().lower(),
+                name=" ".join(form.cleaned_data["name"].split()),
+            )
+            messages.success(request, f"Welcome, {typed.display_name}! Your account is ready.")
             return redirect(next_url)
     return render(request, "accounts/signup.html", {"form": form, "next": next_url})
 
@@ -101,6 +110,14 @@ def signin(request: HttpRequest) -> HttpResponse:
             return redirect(next_url)
     context = {"form": form, "next": next_url, "signup_open": settings.SIGNUP_OPEN}
     return render(request, "accounts/signin.html", context, status=status)
+
+
+def django_admin_login(request: HttpRequest) -> HttpResponse:
+    """The Django admin signs in through the product's sign-in page, so its
+    login is under the same throttle instead of checking passwords itself."""
+    target = request.GET.get("next") or "/django-admin/"
+    query = query_string({"next": target}, safe="/")
+    return redirect(f"{reverse('accounts:signin')}?{query}")
 
 
 @require_POST
@@ -188,7 +205,10 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your password is changed.")
             return redirect("accounts:profile")
     context = {"profile_form": profile_form, "password_form": password_form, "me": me}
-    return render(request, "accounts/profile.html", context)
+    # Input that did not save answers 400, as every other form does.
+    invalid = profile_form.errors if action == "profile" else password_form.errors
+    status = 400 if action in ("profile", "password") and invalid else 200
+    return render(request, "accounts/profile.html", context, status=status)
 
 
 # --- people (admins) ----------------------------------------------------------

@@ -53,7 +53,7 @@ def test_email_change_needs_current_password(member_client: Client, member: User
             "current_password": "a guess",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["profile_form"].errors["current_password"]
     assert b'value="taken.over@example.com"' in response.content
     member.refresh_from_db()
@@ -72,7 +72,7 @@ def test_profile_email_taken_keeps_input(
             "current_password": PASSWORD,
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["profile_form"].errors["email"]
     assert b'value="Typed Name"' in response.content
     member.refresh_from_db()
@@ -89,7 +89,7 @@ def test_change_password_keeps_session(member_client: Client, member: User) -> N
             "new_password2": NEW_PASSWORD,
         },
     )
-    assert wrong.status_code == 200
+    assert wrong.status_code == 400
     assert wrong.context["password_form"].errors["current_password"]
     weak = member_client.post(
         PROFILE,
