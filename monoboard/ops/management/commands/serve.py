@@ -2,7 +2,10 @@
 
 Starts granian serving the WSGI application (pages and API) and any extra
 processes registered in ``SERVE_PROCESSES`` (the jobs worker, the ASGI event
-stream), watches them, and stops them all on SIGINT/SIGTERM. Each child is a
+stream) under :class:`monoboard.ops.supervisor.Supervisor`: a child that dies
+is restarted with backoff, a crash loop stops everything with exit status 1,
+SIGINT/SIGTERM stop them all. granian itself replaces a web worker that dies,
+so one killed worker costs only the requests it had in hand. Each child is a
 normal process that could run on its own box at stage 3.
 """
 
@@ -10,15 +13,25 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+from monoboard.ops.supervisor import Supervisor
+
+#: granian replaces a worker process that dies, after this many seconds.
+RESPAWN_ARGS = ["--respawn-failed-workers", "--respawn-interval", "1"]
+
+
+def with_respawn(argv: list[str]) -> list[str]:
+    """``argv`` with granian's worker respawn switched on, if it runs granian."""
+    if "granian" not in argv[1:3] or RESPAWN_ARGS[0] in argv:
+        return argv
+    at = argv.index("granian") + 1
+    return [*argv[:at], *RESPAWN_ARGS, *argv[at:]]
 
 
 def wsgi_command(host: str, port: int, workers: int) -> list[str]:
@@ -37,6 +50,7 @@ def wsgi_command(host: str, port: int, workers: int) -> list[str]:
         "--blocking-threads",
         str(settings.SERVE_THREADS),
         "--no-ws",
+        *RESPAWN_ARGS,
         "--log-level",
         "warning",
         "monoboard.wsgi:application",
@@ -66,38 +80,20 @@ class Command(BaseCommand):
         commands = {"web": wsgi_command(host, port, options["workers"])}
         events_port = settings.EVENTS_PORT or port + 1
         for name, argv in settings.SERVE_PROCESSES.items():
-            commands[name] = [
-                arg.format(python=sys.executable, host=host, port=port, events_port=events_port)
-                for arg in argv
-            ]
+            commands[name] = with_respawn(
+                [
+                    arg.format(python=sys.executable, host=host, port=port, events_port=events_port)
+                    for arg in argv
+                ]
+            )
         env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir())}
-        children = {
-            name: subprocess.Popen(argv, env=env)  # noqa: S603
-            for name, argv in commands.items()
-        }
-        self.stdout.write(f"monoboard is serving on http://{host}:{port}/ ({', '.join(children)})")
-        stopping = False
+        supervisor = Supervisor(commands, env=env, log=self._log)
+        supervisor.install_signal_handlers()
+        supervisor.start()
+        self.stdout.write(f"monoboard is serving on http://{host}:{port}/ ({', '.join(commands)})")
+        if supervisor.run() != 0:
+            sys.exit(1)
 
-        def stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        try:
-            while not stopping:
-                for name, child in children.items():
-                    if child.poll() is not None:
-                        self.stderr.write(f"{name} exited with {child.returncode}; stopping")
-                        stopping = True
-                time.sleep(0.5)
-        finally:
-            for child in children.values():
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 15
-            for child in children.values():
-                try:
-                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    os.kill(child.pid, signal.SIGKILL)
+    def _log(self, line: str) -> None:
+        self.stderr.write(line)
+        self.stderr.flush()
