@@ -11,7 +11,8 @@ import json
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -19,6 +20,10 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from monoboard.boards import access
 from monoboard.lib.cursor import BadCursor
+from monoboard.lib.text import NUL_MESSAGE
+
+#: pydantic error type of a NUL character (monoboard.api.schemas.Input).
+NUL_ERROR = "nul_character"
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +35,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Content too large",
     422: "Invalid input",
     429: "Too many requests",
     500: "Server error",
@@ -103,9 +109,19 @@ def install(api: NinjaAPI) -> None:
         return problem_response(422, first, errors=errors)
 
     def on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        if any(error.get("type") == NUL_ERROR for error in exc.errors):
+            # Text no database stores: a plain bad request on every stage.
+            return problem_response(400, NUL_MESSAGE, errors=_ninja_errors(exc))
         return problem_response(
             422, "The request does not match the schema.", errors=_ninja_errors(exc)
         )
+
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = "The request body is too large."
+        if limit:
+            detail = f"The request body is larger than {limit} bytes."
+        return problem_response(413, detail)
 
     def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         if not access.is_member(getattr(request, "auth", None)):
@@ -132,6 +148,7 @@ def install(api: NinjaAPI) -> None:
         (Problem, on_problem),
         (ValidationError, on_validation),
         (NinjaValidationError, on_ninja_validation),
+        (RequestDataTooBig, on_too_big),
         (PermissionDenied, on_denied),
         (AuthenticationError, on_auth),
         (Http404, on_404),

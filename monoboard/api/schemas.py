@@ -6,14 +6,29 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Path, Schema
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
+from monoboard.api.errors import NUL_ERROR
 from monoboard.boards import access
 from monoboard.boards.models import Board, Comment, Post, Status, Tag, Vote
+from monoboard.lib.text import NUL_MESSAGE, contains_nul
 
 #: Database ids fit in a signed 64-bit integer; larger numbers are refused as
 #: invalid input instead of overflowing the database driver.
 ID_MAX = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+
+
+class Input(Schema):
+    """Base of every request body and query schema: no field may hold a NUL."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if contains_nul(value):
+            raise PydanticCustomError(NUL_ERROR, NUL_MESSAGE)
+        return value
 
 
 class Problem(Schema):
@@ -46,7 +61,7 @@ class StatusOut(Schema):
         }
 
 
-class StatusIn(Schema):
+class StatusIn(Input):
     name: str = Field(max_length=40)
     color: str = Field("#6b7280", max_length=7, description="#rrggbb")
     on_roadmap: bool = False
@@ -54,7 +69,7 @@ class StatusIn(Schema):
     is_default: bool = False
 
 
-class TagIn(Schema):
+class TagIn(Input):
     name: str = Field(max_length=40)
     color: str = Field("#2563eb", max_length=7, description="#rrggbb")
 
@@ -90,14 +105,14 @@ class BoardOut(Schema):
         }
 
 
-class BoardIn(Schema):
+class BoardIn(Input):
     name: str = Field(max_length=80)
     slug: str = Field("", max_length=80)
     description: str = Field("", max_length=5000)
     is_private: bool = False
 
 
-class BoardPatch(Schema):
+class BoardPatch(Input):
     name: str | None = Field(None, max_length=80)
     description: str | None = Field(None, max_length=5000)
     is_private: bool | None = None
@@ -166,19 +181,19 @@ class PostPageOut(Schema):
     next_cursor: str | None
 
 
-class PostIn(Schema):
+class PostIn(Input):
     title: str = Field(max_length=500)
     body: str = Field("", max_length=40000)
     tag_ids: list[Id] = Field(default_factory=list, max_length=50)
 
 
-class PostPatch(Schema):
+class PostPatch(Input):
     title: str | None = Field(None, max_length=500)
     body: str | None = Field(None, max_length=40000)
     tag_ids: list[Id] | None = Field(None, max_length=50)
 
 
-class StatusChangeIn(Schema):
+class StatusChangeIn(Input):
     status_id: Id
     note: str = Field("", max_length=20000)
 
@@ -191,11 +206,11 @@ class StatusChangeOut(Schema):
     changed: bool
 
 
-class HiddenIn(Schema):
+class HiddenIn(Input):
     hidden: bool
 
 
-class MergeIn(Schema):
+class MergeIn(Input):
     target_id: Id
 
 
@@ -241,16 +256,16 @@ class CommentOut(Schema):
         }
 
 
-class CommentIn(Schema):
+class CommentIn(Input):
     body: str = Field(max_length=20000)
     official: bool = False
 
 
-class CommentPatch(Schema):
+class CommentPatch(Input):
     body: str = Field(max_length=20000)
 
 
-class PinIn(Schema):
+class PinIn(Input):
     pinned: bool
 
 
@@ -298,7 +313,7 @@ class MeOut(Schema):
         }
 
 
-class TokenIn(Schema):
+class TokenIn(Input):
     grant_type: Literal["password", "refresh_token"]
     email: str | None = Field(None, max_length=254)
     password: str | None = Field(None, max_length=1000)
@@ -312,7 +327,7 @@ class TokenOut(Schema):
     refresh_token: str
 
 
-class RevokeIn(Schema):
+class RevokeIn(Input):
     refresh_token: str = Field(max_length=200)
 
 

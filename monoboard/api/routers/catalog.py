@@ -7,10 +7,11 @@ from typing import Any
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from monoboard.api.auth import actor
 from monoboard.api.schemas import (
+    Input,
     MeOut,
     PathId,
     PostOut,
@@ -95,7 +96,7 @@ def _status_fields(payload: StatusIn) -> services.StatusFields:
     )
 
 
-class SearchQuery(Schema):
+class SearchQuery(Input):
     q: str = Field(max_length=200)
     board: str | None = Field(None, max_length=80, description="limit to a board slug")
     cursor: str | None = Field(None, max_length=500)
@@ -119,7 +120,7 @@ def search_posts(request: HttpRequest, params: Query[SearchQuery]) -> dict[str, 
     }
 
 
-class SimilarQuery(Schema):
+class SimilarQuery(Input):
     title: str = Field(max_length=200)
 
 

@@ -7,13 +7,14 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field as NField
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja import Status as Reply
 
 from monoboard.api import idempotency
 from monoboard.api.auth import actor
 from monoboard.api.schemas import (
     HiddenIn,
+    Input,
     MergeIn,
     PathId,
     PostIn,
@@ -29,7 +30,7 @@ from monoboard.boards.models import Post, Status, Tag
 router = Router(tags=["posts"])
 
 
-class PostListQuery(Schema):
+class PostListQuery(Input):
     sort: Literal["trending", "top", "new"] = "trending"
     status: str | None = NField(None, max_length=40, description="a status slug")
     tag: str | None = NField(None, max_length=40, description="a tag slug")

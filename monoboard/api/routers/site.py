@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from monoboard.api.auth import actor
-from monoboard.api.schemas import PathId, PersonOut, StatusOut, person
+from monoboard.api.schemas import Input, PathId, PersonOut, StatusOut, person
 from monoboard.boards import selectors, services
 from monoboard.boards.models import SiteSettings
 
@@ -84,7 +84,7 @@ class SiteOut(Schema):
     tagline: str
 
 
-class SiteIn(Schema):
+class SiteIn(Input):
     site_name: str = Field(max_length=80)
     tagline: str = Field("", max_length=200)
 

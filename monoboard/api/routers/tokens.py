@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from monoboard.accounts import credentials, throttle
+from monoboard.accounts import credentials, services
 from monoboard.api import ratelimit
 from monoboard.api.errors import Problem
 from monoboard.api.schemas import RevokeIn, TokenIn, TokenOut
@@ -40,18 +40,19 @@ def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
                     if not getattr(payload, name)
                 },
             )
-        email, ip = payload.email.lower(), ratelimit.client_ip(request)
-        if throttle.is_locked(email=email, ip=ip):
-            raise Problem(
-                429,
-                "Too many failed sign-ins; wait before trying again.",
-                headers={"Retry-After": str(settings.SIGNIN_FAILURE_WINDOW)},
+        try:  # the same service, and so the same throttle, as the sign-in page
+            user = services.user_signin(
+                request=request,
+                email=payload.email,
+                password=payload.password,
+                ip=ratelimit.client_ip(request),
             )
-        user = authenticate(request, email=email, password=payload.password)
-        if user is None or not user.is_active:
-            throttle.record_failure(email=email, ip=ip)
-            raise Problem(401, "The email or password is wrong.")
-        throttle.clear(email=email)
+        except services.SignInThrottled as exc:
+            raise Problem(
+                429, str(exc), headers={"Retry-After": str(settings.SIGNIN_FAILURE_WINDOW)}
+            ) from exc
+        except ValidationError as exc:
+            raise Problem(401, "The email or password is wrong.") from exc
         return _out(credentials.tokens_for_password_signin(user))
     if not payload.refresh_token:
         raise Problem(
