@@ -319,6 +319,9 @@ WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOKS_RETRY_BASE_DELAY_S = env_float("WEBHOOKS_RETRY_BASE_DELAY_S", 30.0, minimum=0.0)
 #: Deliveries (and their attempt logs) older than this are deleted daily.
 WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30, minimum=1)
+# Deliver to loopback and private addresses (on-premise receivers); link-local
+# (cloud metadata), multicast and reserved addresses are refused regardless.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 
 # --- Product knobs ----------------------------------------------------------
 POSTS_PER_PAGE = env_int("POSTS_PER_PAGE", 20, minimum=1)

@@ -6,15 +6,28 @@ import json
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from monoboard.webhooks import addresses
 from monoboard.webhooks.models import Attempt, Delivery
 from monoboard.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 EXCERPT_CHARS = 500
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is the receiver's answer, not a place to go: following it
+    would reach addresses that were never checked."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects())
 
 
 class DeliveryFailed(Exception):
@@ -45,8 +58,16 @@ def attempt(delivery_id: int) -> Attempt | None:
     status: int | None = None
     excerpt = error = ""
     started = time.monotonic()
+    refused = _refusal(delivery.endpoint.url)
+    if refused:
+        # Not retried: the address will not become allowed by waiting.
+        log = Attempt.objects.create(
+            delivery=delivery, number=delivery.attempts, error=refused[:300], duration_ms=0
+        )
+        Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.FAILED)
+        return log
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOKS_TIMEOUT_S) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=settings.WEBHOOKS_TIMEOUT_S) as response:
             status = response.status
             excerpt = response.read(EXCERPT_CHARS).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
@@ -70,3 +91,17 @@ def attempt(delivery_id: int) -> Attempt | None:
         return log
     Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.FAILED)
     raise DeliveryFailed(f"{delivery.endpoint.url} answered {status or error}")
+
+
+def _refusal(url: str) -> str:
+    """Why ``url`` may not be delivered to now ("" if it may): its host is
+    resolved and every address it gives is checked before connecting."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses.resolve_checked(parts.hostname or "", port)
+    except addresses.AddressRefused as exc:
+        return f"Refused: {exc}."
+    except (OSError, ValueError):
+        return ""  # not resolvable now: the attempt fails and is retried as usual
+    return ""

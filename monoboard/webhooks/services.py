@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from monoboard.boards import access
 from monoboard.jobs import enqueue_on_commit
+from monoboard.webhooks import addresses
 from monoboard.webhooks.models import EVENT_KINDS, Delivery, Endpoint
 
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ def _clean_url(url: str) -> str:
         raise ValidationError({"url": "Use an http:// or https:// address."})
     if len(url) > 500:
         raise ValidationError({"url": "Keep the address under 500 characters."})
+    try:
+        addresses.check_host(parts.hostname)
+    except addresses.AddressRefused as exc:
+        raise ValidationError({"url": f"This address cannot receive webhooks: {exc}."}) from exc
     return url
 
 

@@ -31,7 +31,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings: Any) -> Iterator[Receiver]:
+    # The receiver listens on loopback, which webhooks may reach only when
+    # private addresses are allowed (WEBHOOKS_ALLOW_PRIVATE, an on-premise site).
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
     port = free_port()
     state = Receiver(url=f"http://127.0.0.1:{port}/hooks")
 
