@@ -233,6 +233,9 @@ EVENTS_MAX_FAILURES = env_int("EVENTS_MAX_FAILURES", 5, minimum=1)
 REALTIME_BACKEND = env_choice("REALTIME_BACKEND", "db-poll", ("db-poll", "pg-notify"))
 REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 0.25, minimum=0.05)
 REALTIME_HEARTBEAT = env_float("REALTIME_HEARTBEAT", 15.0, minimum=1.0)
+# A signed-in member's open stream re-checks its session this often (seconds)
+# and ends once they signed out, were deactivated or changed their password.
+REALTIME_SESSION_CHECK = env_float("REALTIME_SESSION_CHECK", 15.0, minimum=0.1)
 REALTIME_RETRY_MS = env_int("REALTIME_RETRY_MS", 3000, minimum=100)
 REALTIME_REPLAY_LIMIT = env_int("REALTIME_REPLAY_LIMIT", 500, minimum=1)
 # Where pages open the stream; empty means "this host, EVENTS_PORT".

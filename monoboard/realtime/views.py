@@ -10,12 +10,16 @@ what was missed from the log.
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from collections.abc import AsyncIterator
+from importlib import import_module
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user
 from django.http import (
     Http404,
     HttpRequest,
@@ -35,20 +39,48 @@ if TYPE_CHECKING:
     from monoboard.boards.access import Actor
 
 
-def _scope(user: Actor, board: str | None, post: str | None) -> tuple[int | None, int | None]:
+#: Database ids are signed 64-bit integers.
+ID_MAX = 2**63 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+class BadNumber(ValueError):
+    """A parameter that must be a database id is not one."""
+
+
+def _ascii_id(raw: str, name: str) -> int:
+    """``raw`` as an id: ASCII digits only (``str.isdigit`` accepts "²")."""
+    raw = raw.strip()
+    if not _ASCII_DIGITS.fullmatch(raw) or int(raw) > ID_MAX:
+        raise BadNumber(f"{name} must be a whole number from 0 to {ID_MAX}.")
+    return int(raw)
+
+
+def _scope(user: Actor, board: str | None, post_id: int | None) -> tuple[int | None, int | None]:
     """(board_id, post_id) the caller asked for, or Http404."""
-    if post:
-        if not post.isdigit():
-            raise Http404("No such post")
-        return None, access.post_or_404(user, int(post)).pk
+    if post_id is not None:
+        return None, access.post_or_404(user, post_id).pk
     if board:
         return access.board_or_404(user, board).pk, None
     raise Http404("Ask for ?board=<slug> or ?post=<id>")
 
 
 def _last_event_id(request: HttpRequest) -> int | None:
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
-    return int(raw) if raw.strip().isdigit() else None
+    if raw := request.headers.get("Last-Event-ID"):
+        return _ascii_id(raw, "Last-Event-ID")
+    if raw := request.GET.get("last_event_id"):
+        return _ascii_id(raw, "last_event_id")
+    return None
+
+
+def _still_signed_in(session_key: str | None, user_id: int) -> bool:
+    """Whether the stream's session still belongs to ``user_id``, active, with
+    the same password (a sign-out, deactivation or password change ends it)."""
+    if not session_key:
+        return False
+    probe = HttpRequest()
+    probe.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return get_user(probe).pk == user_id
 
 
 def allowed_origin(request: HttpRequest) -> str | None:
@@ -73,7 +105,11 @@ def allowed_origin(request: HttpRequest) -> str | None:
 
 
 async def _stream(
-    user: Actor, board_id: int | None, post_id: int | None, last_event_id: int | None
+    user: Actor,
+    board_id: int | None,
+    post_id: int | None,
+    last_event_id: int | None,
+    session_key: str | None = None,
 ) -> AsyncIterator[str]:
     hub = get_hub()
     sub = hub.subscribe(board_id=board_id, post_id=post_id)
@@ -101,12 +137,27 @@ async def _stream(
         # From here on every event reaches this stream: pages (and tests) may
         # rely on "ready" meaning that nothing in between can be lost.
         yield sse.ready()
+        # A member's stream re-checks its session every REALTIME_SESSION_CHECK
+        # seconds and ends once they signed out or were deactivated, so it
+        # stops carrying members-only events. Visitors have nothing to lose.
+        member_id = access.member_id(user)
+        check_every = float(settings.REALTIME_SESSION_CHECK)
+        wait = min(float(settings.REALTIME_HEARTBEAT), check_every) if member_id else None
+        next_check = time.monotonic() + check_every
+        idle_since = time.monotonic()
         while not sub.overflowed:
+            if member_id is not None and time.monotonic() >= next_check:
+                if not await sync_to_async(_still_signed_in)(session_key, member_id):
+                    return
+                next_check = time.monotonic() + check_every
             try:
-                event = await asyncio.wait_for(sub.queue.get(), settings.REALTIME_HEARTBEAT)
+                event = await asyncio.wait_for(sub.queue.get(), wait or settings.REALTIME_HEARTBEAT)
             except TimeoutError:
-                yield sse.comment("keep-alive")
+                if time.monotonic() - idle_since >= settings.REALTIME_HEARTBEAT or not wait:
+                    yield sse.comment("keep-alive")
+                    idle_since = time.monotonic()
                 continue
+            idle_since = time.monotonic()
             if event.row.id <= sent:
                 continue  # already sent during replay
             text = sse.for_viewer(event.row, event.post, user)
@@ -119,22 +170,24 @@ async def _stream(
 
 @require_GET
 async def events(request: HttpRequest) -> HttpResponseBase:
+    try:
+        last_event_id = _last_event_id(request)
+        post = request.GET.get("post")
+        wanted_post = _ascii_id(post, "post") if post is not None else None
+    except BadNumber as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
     user = await request.auser()
-    last_event_id = _last_event_id(request)
-    if request.headers.get("Last-Event-ID") and last_event_id is None:
-        return HttpResponseBadRequest("Last-Event-ID must be a number.")
     cors = allowed_origin(request)
     try:
-        board_id, post_id = await sync_to_async(_scope)(
-            user, request.GET.get("board"), request.GET.get("post")
-        )
+        board_id, post_id = await sync_to_async(_scope)(user, request.GET.get("board"), wanted_post)
     except Http404:
         response: HttpResponseBase = HttpResponse(
             "Not found", status=404, content_type="text/plain"
         )
     else:
         response = StreamingHttpResponse(
-            _stream(user, board_id, post_id, last_event_id), content_type="text/event-stream"
+            _stream(user, board_id, post_id, last_event_id, request.session.session_key),
+            content_type="text/event-stream",
         )
         response["Cache-Control"] = "no-cache, no-transform"
         response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once
