@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from monoboard.accounts.models import User
 from monoboard.api.tests.conftest import ApiClient, key_for
@@ -29,7 +30,13 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 def _merge(source: Post, target: Post, moderator: User) -> None:
-    """Merge through the API, the one entry point that allows a cross-board merge."""
+    """Merge through the API. Merges across boards are refused now, but sites
+    keep those made before: such a merge is written as it was stored then."""
+    if source.board_id != target.board_id:
+        Post.objects.filter(pk=source.pk).update(
+            merged_into=target, merged_at=timezone.now(), merged_by=moderator, is_listed=False
+        )
+        return
     api = ApiClient(key_for(moderator))
     response = api.post(f"/posts/{source.pk}/merge", {"target_id": target.pk})
     assert response.status_code == 200, response.content
