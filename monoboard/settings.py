@@ -11,13 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from monoboard.lib.database import database_from_env
+from monoboard.lib.database import database_from_env, pool_mode
 from monoboard.lib.env import (
     env_bool,
     env_choice,
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_str,
 )
 from monoboard.lib.secret import load_or_create_secret_key
@@ -90,6 +91,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 DATABASES: dict[str, dict[str, Any]] = {"default": database_from_env(DATABASE_URL, DATA_DIR)}
+#: How connections are pooled: "sqlite", "psycopg", "pgbouncer" or "none" (from DB_POOL).
+DB_POOL = pool_mode(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Database: stage 2 (PostgreSQL, pooling) -----------------------------------
@@ -140,7 +143,14 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_PROXY", False):
+#: Stage 3+: requests arrive through a reverse proxy (nginx) that sets the
+#: X-Forwarded-* headers. Only connections from TRUSTED_PROXIES are believed
+#: about the client's address (lib/client_ip.py).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+TRUSTED_PROXIES = env_networks(
+    "TRUSTED_PROXIES", ["127.0.0.1/32", "::1/128"] if BEHIND_PROXY else []
+)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
@@ -181,6 +191,15 @@ CACHES: dict[str, dict[str, Any]] = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
 }
+#: Stage 4: one Redis shared by every instance for the page cache, throttles
+#: and rate limits (Django's built-in Redis backend). Unset: nothing needs Redis.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        alias: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        | ({"KEY_PREFIX": alias} if alias != "default" else {})
+        for alias in CACHES
+    }
 # Anonymous visitors share rendered board, post, roadmap and home pages for at
 # most this many seconds (monoboard/pagecache/); 0 turns it off.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 10, minimum=0)

@@ -28,6 +28,7 @@ from monoboard.accounts.forms import (
 )
 from monoboard.accounts.models import User
 from monoboard.core import roles as access
+from monoboard.lib.client_ip import client_ip
 from monoboard.lib.cursor import BadCursor
 
 GET_POST = ["GET", "POST"]
@@ -40,10 +41,6 @@ def _safe_next(request: HttpRequest, target: str | None, default: str = "") -> s
     ):
         return target
     return default or reverse(settings.LOGIN_REDIRECT_URL)
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "")
 
 
 def _me(request: HttpRequest) -> User:
@@ -98,7 +95,7 @@ def signin(request: HttpRequest) -> HttpResponse:
                 request=request,
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
-                ip=_client_ip(request),
+                ip=client_ip(request),
             )
         except services.SignInThrottled as exc:
             form.add_error(None, str(exc))

@@ -13,13 +13,14 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from monoboard.api.errors import Problem
+from monoboard.lib.client_ip import client_ip as address_of
 from monoboard.lib.counters import hit
 
 WINDOW_S = 60
 
 
 def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    return address_of(request) or "unknown"
 
 
 def _hit(bucket: str, limit: int) -> None:

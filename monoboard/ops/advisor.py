@@ -128,8 +128,8 @@ def current_configuration() -> Configuration:
     return Configuration(
         database_vendor=connection.vendor,
         pooled=bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
-        or str(getattr(settings, "DB_POOL", "")) == "pgbouncer",
-        behind_proxy=bool(getattr(settings, "BEHIND_PROXY", False)),
+        or str(settings.DB_POOL) == "pgbouncer",
+        behind_proxy=bool(settings.BEHIND_PROXY),
         cache_shared="redis" in cache_backend.lower() or "memcached" in cache_backend.lower(),
         replicas=len([alias for alias in settings.DATABASES if alias.startswith("replica")]),
     )

@@ -8,6 +8,7 @@ from monoboard.accounts.models import User
 from monoboard.api.tests.conftest import ApiClient
 from monoboard.boards import services
 from monoboard.boards.models import Board, Post, Status, StatusChange, Tag
+from monoboard.core.consumers import drain
 
 
 def test_post_list_sorts_and_walks_the_cursor(
@@ -123,10 +124,10 @@ def test_catalog_search_similar_and_me(
     planned: Status,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):  # the index is updated on commit
-        public_post = services.post_create(
-            board=public_board, author=other_member, title="Dark mode please"
-        )
+    public_post = services.post_create(
+        board=public_board, author=other_member, title="Dark mode please"
+    )
+    drain()  # the jobs worker's consumers update the index after commit
     assert "planned" in [s["slug"] for s in member_api.get("/statuses").json()]
     assert member_api.get("/tags").json() == []
     found = member_api.get("/search?q=dark").json()
@@ -177,10 +178,10 @@ def test_search_results_carry_tags_and_author(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     tag = Tag.objects.create(name="Mobile", slug="mobile")
-    with django_capture_on_commit_callbacks(execute=True):
-        post = services.post_create(
-            board=public_board, author=moderator, title="Offline sync", tag_ids=[tag.pk]
-        )
+    post = services.post_create(
+        board=public_board, author=moderator, title="Offline sync", tag_ids=[tag.pk]
+    )
+    drain()
     (hit,) = member_api.get("/search?q=offline").json()["items"]
     assert hit["post"]["id"] == post.pk
     assert [t["slug"] for t in hit["post"]["tags"]] == ["mobile"]

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('boards', '0004_site_pages_version'),
+        ("boards", "0004_site_pages_version"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='sitesettings',
-            name='pages_version',
+            model_name="sitesettings",
+            name="pages_version",
         ),
     ]

@@ -107,7 +107,7 @@ def test_consumers_read_each_event_once_and_keep_their_place(post: Post, member:
 
 
 def test_a_failing_consumer_rolls_back_retries_then_skips_the_event(
-    post: Post, settings: Any
+    post: Post, member: User, settings: Any
 ) -> None:
     from monoboard.core import events
 
@@ -123,7 +123,7 @@ def test_a_failing_consumer_rolls_back_retries_then_skips_the_event(
     try:
         item = events._consumers["test.flaky"]
         ConsumerPosition.objects.update_or_create(name="test.flaky", defaults={"position": 0})
-        boards.post_update(post=post, actor=post.author, title="Dark mode, please", body="")
+        boards.post_update(post=post, actor=member, title="Dark mode, please", body="")
         for _ in range(2):
             with pytest.raises(RuntimeError):
                 consumers.consume(item)

@@ -9,6 +9,8 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from prometheus_client.django import PrometheusDjangoView
 
+from monoboard.lib.client_ip import client_ip
+
 
 def _is_local(address: str) -> bool:
     try:
@@ -21,6 +23,6 @@ def _is_local(address: str) -> bool:
 def metrics(request: HttpRequest) -> HttpResponseBase:
     """Scrapers on the box or the private network only, unless METRICS_ACCESS=all."""
     mode = settings.METRICS_ACCESS
-    if mode == "off" or (mode == "local" and not _is_local(request.META.get("REMOTE_ADDR", ""))):
+    if mode == "off" or (mode == "local" and not _is_local(client_ip(request))):
         raise Http404
     return PrometheusDjangoView.as_view()(request)
