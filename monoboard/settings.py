@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.utils.csp import CSP
+
 from monoboard.lib.database import database_from_env, pool_mode
 from monoboard.lib.env import (
     env_bool,
@@ -57,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "monoboard.ops.security.ContentSecurityPolicyMiddleware",
     "monoboard.ops.metrics.middleware.MetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,6 +83,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "monoboard.boards.context_processors.site",
@@ -143,6 +147,27 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (docs/security.md): scripts only from this site or
+# with the page's nonce ({{ csp_nonce }}), never inline handlers or eval.
+# Inline style attributes stay allowed: status and tag colours use them.
+# monoboard.ops.security adds the event stream's origin to connect-src.
+SECURE_CSP: dict[str, Any] = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+# HSTS: browsers only honour it over TLS and SecurityMiddleware only sends it
+# on secure requests; it is off unless HTTPS=1.
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000, minimum=0) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 #: Stage 3+: requests arrive through a reverse proxy (nginx) that sets the
 #: X-Forwarded-* headers. Only connections from TRUSTED_PROXIES are believed
 #: about the client's address (lib/client_ip.py).

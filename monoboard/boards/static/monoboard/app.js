@@ -3,6 +3,14 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // A new API key's secret is selected on focus, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (input instanceof HTMLInputElement && input.classList.contains("api-key-secret")) {
+      input.select();
+    }
+  });
+
   // Votes: send the form with fetch and update the button from the JSON reply.
   document.addEventListener("submit", function (event) {
     var form = event.target;
