@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoCSPMiddleware
 from django.utils.csp import CSP
 
@@ -32,15 +31,14 @@ def _events_origin(request: HttpRequest) -> str | None:
 
 
 class ContentSecurityPolicyMiddleware(DjangoCSPMiddleware):
-    def process_response(  # type: ignore[override]
-        self, request: HttpRequest, response: HttpResponseBase
-    ) -> HttpResponseBase:
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         config = settings.SECURE_CSP
         if config and not hasattr(response, "_csp_config"):
             origin = _events_origin(request)
             if origin:
                 connect = list(config.get("connect-src") or [CSP.SELF])
-                response._csp_config = {**config, "connect-src": [*connect, origin]}  # type: ignore[union-attr]
+                # Django's CSP middleware reads a per-response policy from here.
+                response._csp_config = {**config, "connect-src": [*connect, origin]}  # type: ignore[attr-defined]
         if settings.PERMISSIONS_POLICY and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = settings.PERMISSIONS_POLICY
         result: HttpResponse = super().process_response(request, response)
