@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from monoboard.accounts.models import APIKey, RefreshToken, User
+from monoboard.lib import bookkeeping
 
 API_KEY_PREFIX = "mb_"
 REFRESH_PREFIX = "mbr_"
@@ -92,8 +93,12 @@ def user_for_api_key(secret: str) -> tuple[User, APIKey]:
     if key is None or not key.user.is_active:
         raise InvalidCredentials("This API key is unknown or revoked.")
     now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
+    # Bookkeeping: skipped rather than failing or stalling the request on a lock.
+    if stale and bookkeeping.write_quietly(
+        "API key last-used time",
+        lambda: APIKey.objects.filter(pk=key.pk).update(last_used_at=now),
+    ):
         key.last_used_at = now
     return key.user, key
 

@@ -21,6 +21,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from monoboard.boards import access
 from monoboard.lib.cursor import BadCursor
 from monoboard.lib.text import NUL_MESSAGE
+from monoboard.ops import unavailable
 
 #: pydantic error type of a NUL character (monoboard.api.schemas.Input).
 NUL_ERROR = "nul_character"
@@ -39,6 +40,7 @@ TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Server error",
+    503: "Service unavailable",
 }
 
 
@@ -141,6 +143,9 @@ def install(api: NinjaAPI) -> None:
         return problem_response(400, str(exc), errors={"cursor": [str(exc)]})
 
     def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if unavailable.database_unavailable(exc):
+            logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+            return unavailable.unavailable_response(request)
         logger.exception("API error on %s %s", request.method, request.path)
         return problem_response(500, "Something went wrong on our side; it has been logged.")
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.migrations.executor import MigrationExecutor
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,21 +17,6 @@ from monoboard.ops import advisor, charts, pgstats
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers. Touches no database."""
     return JsonResponse({"status": "ok"})
-
-
-def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: the database answers and every migration is applied."""
-    try:
-        connection = connections[DEFAULT_DB_ALIAS]
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        executor = MigrationExecutor(connection)
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except Exception as exc:  # any failure means "do not send me traffic"
-        return JsonResponse({"status": "unavailable", "error": str(exc)[:200]}, status=503)
-    if pending:
-        return JsonResponse({"status": "migrating", "pending": len(pending)}, status=503)
-    return JsonResponse({"status": "ready"})
 
 
 @login_required

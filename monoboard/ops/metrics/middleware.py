@@ -7,10 +7,11 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from monoboard.lib import bookkeeping
 from monoboard.ops.metrics import instruments, rollup
 from monoboard.ops.metrics.querylog import QueryLog, fingerprint
 from monoboard.ops.models import SlowQuery
@@ -67,17 +68,16 @@ class MetricsMiddleware:
     @staticmethod
     def _store_slow(queries: QueryLog, route: str) -> None:
         now = timezone.now()
-        try:
-            SlowQuery.objects.bulk_create(
-                SlowQuery(
-                    created_at=now,
-                    fingerprint=fingerprint(s.sql),
-                    sql=s.sql,
-                    duration_ms=s.duration_ms,
-                    route=route[:200],
-                    location=s.location[:300],
-                )
-                for s in queries.slow
+        rows = [
+            SlowQuery(
+                created_at=now,
+                fingerprint=fingerprint(s.sql),
+                sql=s.sql,
+                duration_ms=s.duration_ms,
+                route=route[:200],
+                location=s.location[:300],
             )
-        except DatabaseError:
-            logger.warning("could not store %d slow queries", len(queries.slow), exc_info=True)
+            for s in queries.slow
+        ]
+        # Skipped, not waited for, when another writer holds the lock.
+        bookkeeping.write_quietly("slow queries", lambda: SlowQuery.objects.bulk_create(rows))

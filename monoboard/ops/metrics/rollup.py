@@ -15,9 +15,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from monoboard.lib import bookkeeping
 from monoboard.ops.models import LATENCY_BUCKETS_MS, RequestRollup
 
 logger = logging.getLogger(__name__)
@@ -121,11 +121,11 @@ def write_rollups(minute: datetime, routes: dict[tuple[str, str], RouteMinute]) 
         )
         for (route, method), m in routes.items()
     ]
-    try:
-        with transaction.atomic():
-            RequestRollup.objects.bulk_create(rows)
-    except DatabaseError:  # metrics must never break a request
-        logger.warning("could not store %d request rollups", len(rows), exc_info=True)
+    # Metrics must never break or stall a request: skipped when the lock is busy.
+    if not bookkeeping.write_quietly(
+        "request rollups", lambda: RequestRollup.objects.bulk_create(rows)
+    ):
+        logger.warning("could not store %d request rollups", len(rows))
 
 
 buffer = RollupBuffer()

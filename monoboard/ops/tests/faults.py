@@ -116,6 +116,7 @@ class Outcome:
     status: int | str
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    started: float = 0.0
 
 
 class Load:
@@ -160,9 +161,10 @@ class Load:
                     return
                 self._sent += 1
                 n = self._sent
+            started = time.monotonic()
             status, headers, body = self.send(n)
             with self._lock:
-                self.outcomes.append(Outcome(time.monotonic(), status, body, headers))
+                self.outcomes.append(Outcome(time.monotonic(), status, body, headers, started))
             self._stop.wait(self.pause_s)
 
     def since(self, moment: float) -> list[Outcome]:
@@ -172,6 +174,13 @@ class Load:
     def counts(self, since: float = 0.0, until: float = float("inf")) -> Counter[int | str]:
         with self._lock:
             return Counter(o.status for o in self.outcomes if since <= o.at < until)
+
+
+def success_sent_after(load: Load, moment: float, ok: int) -> float | None:
+    """Seconds from ``moment`` to the first ``ok`` answer to a request sent after it."""
+    with load._lock:
+        times = [o.at for o in load.outcomes if o.status == ok and o.started >= moment]
+    return min(times) - moment if times else None
 
 
 def first_success_after(load: Load, moment: float, *, ok: int = 200) -> float | None:
