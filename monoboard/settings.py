@@ -333,13 +333,8 @@ if env_bool("JOBS_IN_SERVE", True):
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 6, minimum=1)
 #: First retry delay; each later one doubles (capped at a day).
 NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 60, minimum=1)
+#: Emails `drain_outbox()` sends at most in one call (each email also has its own job).
 NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 200, minimum=1)
-#: How often the worker looks for emails whose retry time has come.
-NOTIFICATIONS_OUTBOX_POLL_SECONDS = env_int("NOTIFICATIONS_OUTBOX_POLL_SECONDS", 60, minimum=1)
-#: A row claimed for sending this long ago by a worker that died is retried.
-NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = env_int(
-    "NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", 900, minimum=60
-)
 NOTIFICATIONS_DIGEST_EVERY_HOURS = env_int("NOTIFICATIONS_DIGEST_EVERY_HOURS", 24, minimum=1)
 
 # --- Search (monoboard/search, docs/search.md) -------------------------------

@@ -12,7 +12,7 @@ partial failure, a worker killed mid-task). See docs/jobs.md.
 
 from __future__ import annotations
 
-from monoboard.jobs.enqueue import enqueue_on_commit
+from monoboard.jobs.enqueue import enqueue_many_on_commit, enqueue_on_commit
 from monoboard.jobs.policy import RetryPolicy, retry_policy
 
-__all__ = ["RetryPolicy", "enqueue_on_commit", "retry_policy"]
+__all__ = ["RetryPolicy", "enqueue_many_on_commit", "enqueue_on_commit", "retry_policy"]

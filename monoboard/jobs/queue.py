@@ -177,16 +177,18 @@ def mark_failed(
     *,
     retryable: bool = True,
     rand: Callable[[], float] = random.random,
+    at_once: bool = False,
 ) -> str:
     """Record a failed attempt: back to ready after a backoff, or failed for good.
 
+    ``at_once`` skips the backoff: the task did not fail, its worker died.
     Returns "retry", "failed", or "lost" when the row was no longer ours.
     """
     policy = policy_for(row.task_path)
     done = attempts(row)
     now = timezone.now()
     if retryable and done < policy.max_attempts:
-        delay = backoff_delay(done, policy, rand)
+        delay = 0.0 if at_once else backoff_delay(done, policy, rand)
         retry_at = now + datetime.timedelta(seconds=delay)
         changes = {"status": TaskResultStatus.READY, "run_after": retry_at, **_error_fields(exc)}
         return "retry" if _apply(row, changes) else "lost"
@@ -221,8 +223,10 @@ def recover_orphans(*, live_worker_ids: set[str], lease_s: float) -> tuple[int, 
         last_worker = row.worker_ids[-1] if row.worker_ids else None
         if last_worker in live_worker_ids:
             continue
+        # The attempt counts (a task that kills its worker must not loop for
+        # ever), but it runs again at once: the lease already cost the wait.
         outcome = mark_failed(
-            row, WorkerLost(f"worker {last_worker} died while running this task"), rand=lambda: 0.0
+            row, WorkerLost(f"worker {last_worker} died while running this task"), at_once=True
         )
         requeued += outcome == "retry"
         failed += outcome == "failed"

@@ -16,9 +16,11 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -170,8 +172,15 @@ class DrainResult:
 
 
 def _backoff(attempts: int) -> timedelta:
+    """About when the job tries again (its retry policy uses the same settings)."""
     base = float(settings.NOTIFICATIONS_RETRY_BASE_SECONDS)
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 24 * 3600))
+
+
+def _message_id(email: OutboxEmail) -> str:
+    """The same Message-ID on every try: a mail server that saw it drops a resend."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<outbox.{email.pk}.{int(email.created_at.timestamp())}@{domain}>"
 
 
 def _as_message(email: OutboxEmail) -> EmailMultiAlternatives:
@@ -180,31 +189,65 @@ def _as_message(email: OutboxEmail) -> EmailMultiAlternatives:
         body=email.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.recipient],
-        headers=dict(email.headers),
+        headers={"Message-ID": _message_id(email), **dict(email.headers)},
     )
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")
     return message
 
 
-def release_stale_claims() -> int:
-    """Rows claimed by a worker that died mid-send go back to the queue."""
-    cutoff = timezone.now() - timedelta(seconds=settings.NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS)
-    return OutboxEmail.objects.filter(state=OutboxState.SENDING, claimed_at__lt=cutoff).update(
-        state=OutboxState.PENDING
+class SendFailed(Exception):
+    """The mail server refused or could not be reached; the job is retried."""
+
+
+def send_one(email_id: int, *, mailer: BaseEmailBackend | None = None) -> str:
+    """Send one outbox email; the body of its job. Idempotent.
+
+    Returns "sent", "withheld", "failed" (attempts used up) or "done" (sent,
+    withheld or failed before). Raises :class:`SendFailed` when the job
+    should be tried again. The claim moves the row to ``sending`` first: a
+    worker that dies mid-send leaves it there, and the job, recovered once
+    that worker misses its heartbeats, claims it again; the email keeps its
+    Message-ID, so a server that had already taken it can drop the copy.
+    """
+    claimed = OutboxEmail.objects.filter(
+        pk=email_id, state__in=(OutboxState.PENDING, OutboxState.SENDING)
+    ).update(state=OutboxState.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    if not claimed:
+        return "done"
+    sendable = _as_sendable(OutboxEmail.objects.select_related("user").get(pk=email_id))
+    if sendable is None:
+        return "withheld"
+    email = sendable
+    own = mailer is None
+    backend = mailer or mailers.default
+    try:
+        if backend.send_messages([_as_message(email)]) != 1:
+            raise RuntimeError("the mail server accepted no recipient")
+    except Exception as exc:  # any mailer error is recorded on the row
+        if _record_failure(email, exc):
+            return "failed"
+        raise SendFailed(f"email {email_id}: {exc}") from exc
+    finally:
+        if own:
+            backend.close()
+    OutboxEmail.objects.filter(pk=email_id).update(
+        state=OutboxState.SENT, sent_at=timezone.now(), last_error=""
     )
+    return "sent"
 
 
 def drain_outbox(*, limit: int | None = None) -> DrainResult:
-    """Send the emails that are due, each at most once, with backoff on failure."""
-    release_stale_claims()
-    now = timezone.now()
+    """Send now every email that is due, through :func:`send_one` (tests, operators).
+
+    Each email also has its own job; this only saves waiting for them.
+    """
     due = list(
-        OutboxEmail.objects.filter(state=OutboxState.PENDING, next_attempt_at__lte=now)
+        OutboxEmail.objects.filter(state=OutboxState.PENDING, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[: limit or settings.NOTIFICATIONS_BATCH_SIZE]
     )
-    sent = retrying = failed = withheld = 0
+    counts = {"sent": 0, "retrying": 0, "failed": 0, "withheld": 0}
     if not due:
         return DrainResult()
     mailer = mailers.default
@@ -214,34 +257,17 @@ def drain_outbox(*, limit: int | None = None) -> DrainResult:
         mailer.close()
     try:
         for pk in due:
-            # The claim: only one worker's UPDATE can move a row out of pending.
-            claimed = OutboxEmail.objects.filter(pk=pk, state=OutboxState.PENDING).update(
-                state=OutboxState.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
-            )
-            if not claimed:
-                continue
-            sendable = _as_sendable(OutboxEmail.objects.select_related("user").get(pk=pk))
-            if sendable is None:
-                withheld += 1
-                continue
-            email = sendable
             try:
-                if mailer.send_messages([_as_message(email)]) != 1:
-                    raise RuntimeError("the mail server accepted no recipient")
-            except Exception as exc:  # any mailer error is recorded on the row
+                outcome = send_one(pk, mailer=mailer)
+            except SendFailed:
                 mailer.close()  # start a fresh connection for the next email
-                if _record_failure(email, exc):
-                    failed += 1
-                else:
-                    retrying += 1
+                counts["retrying"] += 1
                 continue
-            OutboxEmail.objects.filter(pk=pk).update(
-                state=OutboxState.SENT, sent_at=timezone.now(), last_error=""
-            )
-            sent += 1
+            if outcome in counts:
+                counts[outcome] += 1
     finally:
         mailer.close()
-    return DrainResult(sent=sent, retrying=retrying, failed=failed, withheld=withheld)
+    return DrainResult(**counts)
 
 
 WITHHELD_REASON = (
@@ -317,10 +343,7 @@ def send_digests() -> int:
         .distinct()
         .order_by("user_id")
     )
-    sent = sum(1 for uid in user_ids if _digest_for(uid))
-    if sent:
-        services.schedule_drain()
-    return sent
+    return sum(1 for uid in user_ids if _digest_for(uid))
 
 
 @transaction.atomic
@@ -342,7 +365,7 @@ def _digest_for(user_id: int) -> bool:
     email = _digest_email(user, [n for n in items if n.kind in wanted])
     if email is None:
         return False
-    services.outbox_add(email, schedule=False)
+    services.outbox_add(email)
     return True
 
 

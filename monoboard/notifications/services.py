@@ -14,7 +14,7 @@ from django.utils import timezone
 from monoboard.accounts.models import User
 from monoboard.boards import access
 from monoboard.boards.models import Post, SiteSettings
-from monoboard.jobs import enqueue_on_commit
+from monoboard.jobs import enqueue_many_on_commit, enqueue_on_commit
 from monoboard.notifications import links, selectors
 from monoboard.notifications.models import (
     Delivery,
@@ -126,26 +126,32 @@ def outbox_email(
     )
 
 
-def outbox_add(email: OutboxEmail, *, schedule: bool = True) -> OutboxEmail:
-    """Queue one email made by outbox_email() and, unless the caller batches
-    (schedule=False), run the outbox job once this commits."""
+def outbox_add(email: OutboxEmail) -> OutboxEmail:
+    """Queue one email made by outbox_email(), with the job that sends it.
+
+    The row and its job are written in the caller's transaction: the email
+    exists exactly when the change it tells of does.
+    """
+    from monoboard.notifications.tasks import send_email
+
     email.save()
-    if schedule:
-        schedule_drain()
+    enqueue_on_commit(send_email, int(email.pk))
     return email
 
 
 def outbox_add_many(emails: list[OutboxEmail]) -> None:
-    """Queue emails made by outbox_email() in one INSERT, with one outbox run."""
+    """Queue emails made by outbox_email(): one INSERT for the rows, one for their jobs."""
+    from monoboard.notifications.tasks import send_email
+
     if emails:
-        OutboxEmail.objects.bulk_create(emails)
-        schedule_drain()
+        created = OutboxEmail.objects.bulk_create(emails)
+        enqueue_many_on_commit(send_email, [(int(email.pk),) for email in created])
 
 
-def schedule_drain() -> None:
-    from monoboard.notifications.tasks import drain_outbox
+def _requeue(email_ids: list[int]) -> None:
+    from monoboard.notifications.tasks import send_email
 
-    enqueue_on_commit(drain_outbox)
+    enqueue_many_on_commit(send_email, [(pk,) for pk in email_ids])
 
 
 @transaction.atomic
@@ -178,7 +184,9 @@ def outbox_retry(*, actor: User, email_id: int | None = None) -> int:
     rows = OutboxEmail.objects.filter(state=OutboxState.FAILED)
     if email_id is not None:
         rows = rows.filter(pk=email_id)
-    count = rows.update(state=OutboxState.PENDING, attempts=0, next_attempt_at=timezone.now())
-    if count:
-        schedule_drain()
+    ids = list(rows.values_list("pk", flat=True))
+    count = OutboxEmail.objects.filter(pk__in=ids, state=OutboxState.FAILED).update(
+        state=OutboxState.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    _requeue(ids)
     return count

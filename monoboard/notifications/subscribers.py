@@ -26,13 +26,8 @@ def on_domain_event(event: DomainEvent) -> None:
 
 
 def register_recurring_jobs() -> None:
-    from monoboard.notifications.tasks import drain_outbox, send_daily_digests
+    from monoboard.notifications.tasks import send_daily_digests
 
-    recurring.register(
-        "notifications.drain_outbox",
-        drain_outbox,
-        every=timedelta(seconds=settings.NOTIFICATIONS_OUTBOX_POLL_SECONDS),
-    )
     recurring.register(
         "notifications.send_daily_digests",
         send_daily_digests,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.tasks import task
 
+from monoboard.jobs import retry_policy
 from monoboard.notifications import delivery
 
 
@@ -15,16 +17,14 @@ def fan_out_event(event_kind: str, post_id: int, actor_id: int | None, data: dic
     return delivery.fan_out(event_kind, post_id, actor_id, data)
 
 
+@retry_policy(
+    max_attempts=settings.NOTIFICATIONS_MAX_ATTEMPTS,
+    base_delay_s=float(settings.NOTIFICATIONS_RETRY_BASE_SECONDS),
+)
 @task()
-def drain_outbox() -> dict[str, int]:
-    """Send due emails from the outbox; retries follow the backoff schedule."""
-    result = delivery.drain_outbox()
-    return {
-        "sent": result.sent,
-        "retrying": result.retrying,
-        "failed": result.failed,
-        "withheld": result.withheld,
-    }
+def send_email(email_id: int) -> str:
+    """Send one outbox email; raises (and so is retried with backoff) when the server fails."""
+    return delivery.send_one(email_id)
 
 
 @task()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import ssl
 import subprocess
@@ -26,9 +27,14 @@ PASSWORD = "s3cret-pass"
 class Inbox:
     messages: list[Message] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    #: Messages to take in but never answer (a sender that dies mid-send).
+    stall: int = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+        if self.stall > 0:
+            self.stall -= 1
+            await asyncio.sleep(120)
         return "250 Message accepted"
 
 

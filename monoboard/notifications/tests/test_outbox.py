@@ -160,7 +160,7 @@ def test_gives_up_after_max_attempts_then_admin_retries(
     assert response.status_code == 302
     email.refresh_from_db()
     assert (email.state, email.attempts) == (OutboxState.PENDING, 0)
-    assert jobs.queued() == ["drain_outbox"]
+    assert jobs.queued() == ["send_email"]
 
 
 def smtp_mailer_at(port: int) -> dict[str, Any]:

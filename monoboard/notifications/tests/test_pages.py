@@ -169,7 +169,7 @@ def test_admin_test_email_goes_through_the_outbox(
         response = admin_client.post("/notifications/admin/test/", {"address": "ops@example.com"})
     assert response.status_code == 302
     assert mail.outbox == []  # nothing is sent inside the request
-    assert jobs.queued() == ["drain_outbox"]
+    assert jobs.queued() == ["send_email"]
     jobs.run()
     [message] = sent_to("ops@example.com")
     assert "Test email" in message.subject
