@@ -41,4 +41,3 @@ def on_event(event: DomainEvent) -> None:
 
     # index_post re-reads the post: a deleted, hidden or merged post leaves the index.
     backend().index_post(event.post_id)
-

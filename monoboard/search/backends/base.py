@@ -168,3 +168,21 @@ def hit_from_row(row: tuple[Any, ...]) -> SearchHit:
         snippet_from=source,
         score=float(score),
     )
+
+
+def write_alias() -> str:
+    """The database holding the index: wherever a router puts posts' writes."""
+    from django.db import router
+
+    from monoboard.boards.models import Post
+
+    return router.db_for_write(Post) or "default"
+
+
+def read_alias() -> str:
+    """The database searches read from (a replica once a router says so)."""
+    from django.db import router
+
+    from monoboard.boards.models import Post
+
+    return router.db_for_read(Post) or "default"

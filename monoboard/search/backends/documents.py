@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monoboard.boards.models import Comment, Post
-from monoboard.search.backends.base import clean_text
+from monoboard.search.backends.base import clean_text, write_alias
 
 
 @dataclass(frozen=True)
@@ -21,14 +21,19 @@ class PostDocument:
 
 def load_documents(post_ids: Iterable[int]) -> list[PostDocument]:
     """Documents for the listed posts among ``post_ids``; hidden, merged or missing posts
-    get none (their index entries should be removed)."""
+    get none (their index entries should be removed). Read from the database
+    the index is written to, never a replica that may lag behind the write."""
     ids = list(post_ids)
-    rows = Post.objects.filter(pk__in=ids, is_listed=True).values_list(
-        "pk", "board_id", "title", "body"
+    alias = write_alias()
+    rows = (
+        Post.objects.using(alias)
+        .filter(pk__in=ids, is_listed=True)
+        .values_list("pk", "board_id", "title", "body")
     )
     comments: dict[int, list[str]] = defaultdict(list)
     for post_id, body in (
-        Comment.objects.filter(post_id__in=ids, deleted_at__isnull=True)
+        Comment.objects.using(alias)
+        .filter(post_id__in=ids, deleted_at__isnull=True)
         .order_by("post_id", "created_at", "pk")
         .values_list("post_id", "body")
     ):

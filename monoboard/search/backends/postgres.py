@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from monoboard.boards import access
 from monoboard.lib.cursor import decode_cursor
@@ -24,7 +24,9 @@ from monoboard.search.backends.base import (
     SearchResults,
     SimilarHit,
     rank_pool,
+    read_alias,
     results_page,
+    write_alias,
 )
 from monoboard.search.backends.documents import load_documents
 from monoboard.search.backends.similarity import rank_similar
@@ -57,7 +59,7 @@ class PostgresBackend:
     def index_posts(self, post_ids: Iterable[int]) -> None:
         ids = list(post_ids)
         docs = load_documents(ids)
-        with transaction.atomic(), connection.cursor() as cur:
+        with transaction.atomic(using=write_alias()), connections[write_alias()].cursor() as cur:
             cur.execute("DELETE FROM search_pg_document WHERE post_id = ANY(%s)", [ids])
             cur.executemany(
                 "INSERT INTO search_pg_document (post_id, title, body, comments)"
@@ -66,11 +68,11 @@ class PostgresBackend:
             )
 
     def remove_post(self, post_id: int) -> None:
-        with connection.cursor() as cur:
+        with connections[write_alias()].cursor() as cur:
             cur.execute("DELETE FROM search_pg_document WHERE post_id = %s", [post_id])
 
     def clear(self) -> None:
-        with connection.cursor() as cur:
+        with connections[write_alias()].cursor() as cur:
             cur.execute("DELETE FROM search_pg_document")
 
     def search(
@@ -107,7 +109,7 @@ class PostgresBackend:
             f"{words[-1][:PREFIX_LETTERS]}:*",
         ]
         pool = rank_pool()
-        with connection.cursor() as cur:
+        with connections[read_alias()].cursor() as cur:
             oldest = _oldest_of_newest(
                 cur,
                 f"WITH q AS (SELECT {_QUERY} AS query) SELECT d.post_id{_FROM}",
@@ -142,7 +144,7 @@ class PostgresBackend:
         if not terms.trigrams(wanted):
             return []
         text = " ".join(wanted)
-        with transaction.atomic(), connection.cursor() as cur:
+        with transaction.atomic(using=read_alias()), connections[read_alias()].cursor() as cur:
             # The default (0.6) is meant for whole words; half-typed titles and
             # typos need a looser first cut, which rank_similar then tightens.
             cur.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_THRESHOLD:.2f}")

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from monoboard.boards import access
 from monoboard.lib.cursor import decode_cursor
@@ -31,7 +31,9 @@ from monoboard.search.backends.base import (
     SearchResults,
     SimilarHit,
     rank_pool,
+    read_alias,
     results_page,
+    write_alias,
 )
 from monoboard.search.backends.documents import load_documents
 from monoboard.search.backends.similarity import rank_similar
@@ -63,7 +65,7 @@ class SqliteFts5Backend:
     def index_posts(self, post_ids: Iterable[int]) -> None:
         ids = list(post_ids)
         docs = load_documents(ids)
-        with transaction.atomic(), connection.cursor() as cur:
+        with transaction.atomic(using=write_alias()), connections[write_alias()].cursor() as cur:
             self._delete(cur, ids)
             cur.executemany(
                 "INSERT INTO search_post_fts(rowid, title, body, comments) VALUES (%s, %s, %s, %s)",
@@ -72,11 +74,11 @@ class SqliteFts5Backend:
             spelling.remember_words(cur, (d.title for d in docs))
 
     def remove_post(self, post_id: int) -> None:
-        with transaction.atomic(), connection.cursor() as cur:
+        with transaction.atomic(using=write_alias()), connections[write_alias()].cursor() as cur:
             self._delete(cur, [post_id])
 
     def clear(self) -> None:
-        with transaction.atomic(), connection.cursor() as cur:
+        with transaction.atomic(using=write_alias()), connections[write_alias()].cursor() as cur:
             for table in ("search_post_fts", "search_word", "search_word_tri"):
                 cur.execute(f"DELETE FROM {table}")  # noqa: S608  (fixed names)
 
@@ -100,7 +102,7 @@ class SqliteFts5Backend:
         words = terms.words(query)
         if not words:
             return SearchResults(hits=[], next_cursor=None)
-        with connection.cursor() as cur:
+        with connections[read_alias()].cursor() as cur:
             # Whole known words for the half-typed last word: a stemmed prefix
             # ("notificati") would miss the stemmed word ("notif").
             more = spelling.completions(cur, words[-1])
@@ -118,7 +120,7 @@ class SqliteFts5Backend:
             where.append("p.status_id = %s")
             params.append(status.pk)
         pool = rank_pool()
-        with connection.cursor() as cur:
+        with connections[read_alias()].cursor() as cur:
             oldest = _oldest_of_newest(cur, where, params, pool)
             if oldest is not None:
                 where.append("search_post_fts.rowid >= %s")
@@ -149,7 +151,7 @@ class SqliteFts5Backend:
             return []
         groups: list[str] = []
         best: list[str] = []
-        with connection.cursor() as cur:
+        with connections[read_alias()].cursor() as cur:
 
             def keep(words: list[str]) -> list[str]:
                 return _words_on_board(cur, words, board)

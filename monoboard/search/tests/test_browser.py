@@ -12,6 +12,7 @@ from django.test import Client
 from monoboard.accounts.models import User
 from monoboard.boards import services
 from monoboard.boards.models import Board, Post
+from monoboard.core.consumers import drain
 from monoboard.search.tests.conftest import ensure_statuses
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,6 +34,7 @@ def test_similar_ideas_while_typing_and_vote_from_the_list(
         board=public_board, author=member, title="Dark mode for the mobile app"
     )
     services.post_create(board=public_board, author=member, title="Export boards to CSV")
+    drain()  # the jobs worker's consumers index both posts
     client = Client()
     client.force_login(other_member)
     session = client.cookies["sessionid"].value
