@@ -11,7 +11,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django.utils import timezone
 
 from monoboard.jobs.selectors import backlog
@@ -78,6 +79,30 @@ def database_connections() -> tuple[int | None, int | None]:
     return (int(in_use[0]) if in_use else None, int(limit[0]) if limit else None)
 
 
+def replica_lag_ms() -> float | None:
+    """How far the most lagging read replica is behind, in ms (PostgreSQL replicas).
+
+    Replicas are the ``DATABASES`` aliases named ``replica…``. A replica
+    that has replayed nothing yet, or a server that is not a replica,
+    reports nothing rather than a made-up figure.
+    """
+    lags: list[float] = []
+    for alias in settings.DATABASES:
+        if not alias.startswith("replica") or connections[alias].vendor != "postgresql":
+            continue
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                "SELECT CASE WHEN pg_is_in_recovery() THEN"
+                " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+                " ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000"
+                " END END"
+            )
+            row = cursor.fetchone()
+        if row and row[0] is not None:
+            lags.append(max(0.0, float(row[0])))
+    return max(lags) if lags else None
+
+
 def take_sample(*, now: datetime | None = None) -> SystemSample:
     in_use, limit = database_connections()
     jobs = backlog(now)
@@ -94,6 +119,7 @@ def take_sample(*, now: datetime | None = None) -> SystemSample:
         jobs_ready=jobs.ready,
         jobs_oldest_age_s=jobs.oldest_ready_age_s,
         jobs_failed_last_hour=jobs.failed_last_hour,
+        replica_lag_ms=replica_lag_ms(),
     )
 
 
