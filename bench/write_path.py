@@ -138,6 +138,14 @@ def run(tree: Path, ops: int, database_url: str | None) -> list[dict[str, float 
         return rows
 
 
+def median_row(rounds: list[list[dict[str, float | str]]], i: int) -> dict[str, float | str]:
+    """Row ``i`` with each figure the median over the rounds."""
+    row: dict[str, float | str] = {"name": str(rounds[0][i]["name"])}
+    for key in ("mean_ms", "p95_ms", "queries", "write_transactions"):
+        row[key] = statistics.median(float(r[i][key]) for r in rounds)
+    return row
+
+
 def table(results: dict[str, list[dict[str, float | str]]]) -> str:
     lines = [
         "| checkout | request | mean ms | p95 ms | queries | write transactions |",
@@ -184,16 +192,7 @@ def main() -> None:
                         url = pg.url(name)
                     collected[label].append(run(tree, args.ops, url))
             merged = {
-                f"{label} ({stage})": [
-                    {
-                        "name": str(rounds[0][i]["name"]),
-                        **{
-                            key: statistics.median(float(r[i][key]) for r in rounds)
-                            for key in ("mean_ms", "p95_ms", "queries", "write_transactions")
-                        },
-                    }
-                    for i in range(len(rounds[0]))
-                ]
+                f"{label} ({stage})": [median_row(rounds, i) for i in range(len(rounds[0]))]
                 for label, rounds in collected.items()
             }
             print(table(merged))
