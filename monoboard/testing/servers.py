@@ -16,6 +16,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -294,6 +295,10 @@ def postgres_server(
         for key, value in options.items():
             argv += ["-c", f"{key}={value}"]
         log = data_dir / "postgres.log"
+        # SIGINT: PostgreSQL's fast shutdown.
+        _stop_leftover(
+            data_dir / "postmaster.pid", what="PostgreSQL", marker=str(data_dir), sig=signal.SIGINT
+        )
         process = _popen(argv, log=log)
         server = PostgresServer(
             host="127.0.0.1",
@@ -319,6 +324,48 @@ def postgres_server(
             _stop(process, sig=signal.SIGINT)
         if owns_base and not keep_data:
             shutil.rmtree(base, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _stop_leftover(pid_file: Path, *, what: str, marker: str, sig: int) -> None:
+    """Stop a server an earlier run left running (its supervisor was killed).
+
+    ``pid_file`` names its process; it is only stopped if its command line
+    still holds ``marker`` (a reused pid belongs to someone else). A new
+    server must not start beside it: PostgreSQL would refuse the data
+    directory, PgBouncer the port, and the old one would answer instead.
+    """
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        command = ""
+    if not _pid_alive(pid) or marker not in command:
+        return
+    print(
+        f"servers: {what} left running by an earlier run (pid {pid}, {pid_file.parent}): "
+        "stopping it before starting a new one",
+        file=sys.stderr,
+        flush=True,
+    )
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _pid_alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _wait_ready(server: PostgresServer) -> None:
@@ -430,8 +477,12 @@ def pgbouncer_server(
             os.chown(path, *ids)
     auth_file.chmod(0o600)
     process: subprocess.Popen[bytes] | None = None
+    # PgBouncer writes no pid file in the foreground; this one is ours.
+    pid_file = directory / "monoboard-pgbouncer.pid"
+    _stop_leftover(pid_file, what="PgBouncer", marker=str(config), sig=signal.SIGTERM)
     try:
         process = _popen([binary, str(config)], log=None)
+        pid_file.write_text(f"{process.pid}\n")
         try:
             wait_for_port("127.0.0.1", port, timeout=START_TIMEOUT_S)
         except TimeoutError as exc:
@@ -451,5 +502,6 @@ def pgbouncer_server(
         if process is not None:
             # SIGINT: PgBouncer's safe shutdown waits for clients; SIGTERM is immediate.
             _stop(process, sig=signal.SIGTERM)
+            pid_file.unlink(missing_ok=True)
         if owns_base:
             shutil.rmtree(directory, ignore_errors=True)

@@ -5,7 +5,9 @@
 
 Starts the servers, runs the command with ``DATABASE_URL``, ``DB_POOL`` and
 ``DATABASE_DIRECT_URL`` set, and stops the servers whatever happens (the
-command's failure, Ctrl-C, SIGTERM). Exits with the command's status.
+command's failure, Ctrl-C, SIGTERM). Exits with the command's status. If this
+process is SIGKILLed the command gets SIGTERM, and the next run with the same
+``--dir`` stops the servers left running (found by their pid files).
 ``--dir`` keeps the data there between runs instead of a temporary dir.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -21,6 +24,8 @@ from pathlib import Path
 from types import FrameType
 
 from monoboard.testing.servers import pgbouncer_server, postgres_server
+
+PR_SET_PDEATHSIG = 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             env["DATABASE_URL"] = pg.url()
             env["DB_POOL"] = args.pool
             print(f"withdb: PostgreSQL {pg.url()} (DB_POOL={args.pool})", flush=True)
-        child = subprocess.Popen(command, env=env)  # noqa: S603  (the caller's command)
+        child = subprocess.Popen(  # noqa: S603  (the caller's command)
+            command, env=env, preexec_fn=_stop_with_parent
+        )
         try:
             return child.wait()
         except KeyboardInterrupt:
@@ -79,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
                 child.wait(timeout=10)
             return 130
     return 1
+
+
+def _stop_with_parent() -> None:
+    """In the child: SIGTERM when this supervisor dies, even by SIGKILL (Linux),
+    so a product is never left serving without its servers' supervisor."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 if __name__ == "__main__":
