@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoCSPMiddleware
 from django.utils.csp import CSP
 
-from monoboard.realtime.templatetags.realtime import events_url
+from monoboard.lib.events_url import events_url
 
 
 def _events_origin(request: HttpRequest) -> str | None:

@@ -8,10 +8,10 @@ need no changes. No attributes at all on pages that show nothing live.
 from __future__ import annotations
 
 from django import template
-from django.conf import settings
 from django.http import HttpRequest
-from django.http.request import split_domain_port
 from django.utils.html import format_html
+
+from monoboard.lib.events_url import events_url
 
 register = template.Library()
 
@@ -21,15 +21,6 @@ LIVE_ROUTES = {
     "boards:post": ("post_id", "post"),
     "boards:post_short": ("post_id", "post"),
 }
-
-
-def events_url(request: HttpRequest) -> str:
-    """REALTIME_EVENTS_URL, or the events process on this host (stage 1)."""
-    if settings.REALTIME_EVENTS_URL:
-        return str(settings.REALTIME_EVENTS_URL)
-    port = settings.EVENTS_PORT or int(request.get_port()) + 1
-    host, _ = split_domain_port(request.get_host())
-    return f"{request.scheme}://{host}:{port}/events/"
 
 
 @register.simple_tag(takes_context=True)
