@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 
 from monoboard.api import errors
 from monoboard.api.auth import api_auth
@@ -16,6 +18,18 @@ PROBLEM_RESPONSE = {
     "description": "An error, as RFC 9457 problem details",
     "content": {errors.PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
+
+
+class ObjectBodyParser(Parser):
+    """Every request body of this API is a JSON object. Without this check a
+    PATCH with ``[]``, ``"x"`` or ``1`` passed as "change nothing" and
+    answered 200; now it is a 400 problem (errors.BodyNotObject)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise errors.BodyNotObject
+        return data
 
 
 class MonoboardAPI(NinjaAPI):
@@ -42,6 +56,7 @@ api = MonoboardAPI(
         "See docs/api.md."
     ),
     auth=api_auth,
+    parser=ObjectBodyParser(),
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",

@@ -44,6 +44,13 @@ TITLES = {
 }
 
 
+class BodyNotObject(ValueError):
+    """The request body is JSON but not an object (``[]``, ``"x"``, ``1``)."""
+
+    def __str__(self) -> str:
+        return "The request body must be a JSON object."
+
+
 class Problem(Exception):
     """Raise from a handler to answer with a problem of the given status."""
 
@@ -137,6 +144,8 @@ def install(api: NinjaAPI) -> None:
         return problem_response(404, str(exc) or "Not found.")
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, BodyNotObject):  # ninja wraps the parser's error
+            return problem_response(400, str(exc.__cause__), errors={"body": [str(exc.__cause__)]})
         return problem_response(exc.status_code, str(exc))
 
     def on_bad_cursor(request: HttpRequest, exc: BadCursor) -> HttpResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Router, Status
 
 from monoboard.api import idempotency
@@ -62,7 +62,12 @@ def update_comment(
     "/posts/{post_id}/comments/{comment_id}", response={204: None}, summary="Delete a comment"
 )
 def delete_comment(request: HttpRequest, post_id: PathId, comment_id: PathId) -> Status[None]:
-    services.comment_delete(comment=_comment(request, post_id, comment_id), actor=actor(request))
+    user = actor(request)
+    access.require_member(user)  # anonymous: 401, whatever state the comment is in
+    comment = _comment(request, post_id, comment_id)
+    if comment.deleted_at is not None and not access.can_edit_comment(user, comment):
+        raise Http404("No such comment")
+    services.comment_delete(comment=comment, actor=user)
     return Status(204, None)
 
 
