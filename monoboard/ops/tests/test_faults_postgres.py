@@ -151,6 +151,8 @@ def test_postgres_outage_answers_503(site: Site) -> None:
         stopped_at = time.monotonic()
         site.pg.stop()
         try:
+            time.sleep(0.3)
+            page = request(site.port, path="/b/features/", timeout=10)
             while time.monotonic() - stopped_at < OUTAGE_S:
                 readyz.append(request(site.port, path="/readyz", timeout=10)[0])
                 time.sleep(0.3)
@@ -166,6 +168,11 @@ def test_postgres_outage_answers_503(site: Site) -> None:
         f"\nPostgreSQL down {ready_at - stopped_at:.1f} s: writes {figures};"
         f" /readyz during it {sorted(set(map(str, readyz)))}; writes back {back} s after start"
     )
+    status, headers, body = page
+    print(f"a page during the outage: {status} {headers.get('content-type')}")
+    assert status == 503 and headers.get("retry-after")
+    assert headers.get("content-type", "").startswith("text/html")
+    assert b"Back in a moment" in body
     assert load.counts().get(503, 0) > 0, "no write met the outage: lengthen OUTAGE_S"
     assert readyz and all(s == 503 for s in readyz[1:]), f"/readyz during the outage: {readyz}"
     assert back is not None
