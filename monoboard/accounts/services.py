@@ -343,7 +343,7 @@ def password_reset_confirm(*, uidb64: str, token: str, password: str) -> User:
         user.save(update_fields=["password"])
         sign_ins = credentials.revoke_all_refresh_tokens(user)
         key_names = credentials.api_keys_revoke_all(user)
-        _user_event("user.password_reset", user, user)
         enqueue_on_commit(tasks.send_credentials_revoked, user.pk, key_names, sign_ins)
+        _user_event("user.password_reset", user, user)  # the event is the last write
     throttle.clear(email=user.email)
     return user
