@@ -59,11 +59,20 @@ class PostgresBackend:
     def index_posts(self, post_ids: Iterable[int]) -> None:
         ids = list(post_ids)
         docs = load_documents(ids)
+        kept = [d.post_id for d in docs]
         with transaction.atomic(using=write_alias()), connections[write_alias()].cursor() as cur:
-            cur.execute("DELETE FROM search_pg_document WHERE post_id = ANY(%s)", [ids])
+            # Upsert, so two writers indexing one post at once (the consumer
+            # and `manage.py reindex`) both succeed instead of one failing on
+            # the primary key; the later commit wins, and both read the post.
+            cur.execute(
+                "DELETE FROM search_pg_document WHERE post_id = ANY(%s)"
+                " AND NOT (post_id = ANY(%s))",
+                [ids, kept],
+            )
             cur.executemany(
                 "INSERT INTO search_pg_document (post_id, title, body, comments)"
-                " VALUES (%s, %s, %s, %s)",
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (post_id) DO UPDATE SET"
+                " title = EXCLUDED.title, body = EXCLUDED.body, comments = EXCLUDED.comments",
                 [(d.post_id, d.title, d.body, d.comments) for d in docs],
             )
 
