@@ -4,7 +4,7 @@ from django.urls import include, path
 from monoboard.accounts.views import django_admin_login
 
 # A database outage answers 503 with Retry-After; anything else stays a 500.
-handler500 = "monoboard.ops.unavailable.server_error"
+handler500 = "monoboard.lib.unavailable.server_error"
 
 urlpatterns = [
     path("", include("monoboard.ops.urls")),

@@ -19,9 +19,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from monoboard.boards import access
+from monoboard.lib import unavailable
 from monoboard.lib.cursor import BadCursor
 from monoboard.lib.text import NUL_MESSAGE
-from monoboard.ops import unavailable
 
 #: pydantic error type of a NUL character (monoboard.api.schemas.Input).
 NUL_ERROR = "nul_character"

@@ -17,7 +17,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 
 from monoboard.lib.bookkeeping import quick_transaction
-from monoboard.ops.unavailable import RETRY_AFTER_S
+from monoboard.lib.unavailable import RETRY_AFTER_S
 
 PROBE_LOCK_WAIT_MS = 500
 

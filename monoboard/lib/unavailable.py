@@ -4,7 +4,7 @@ One rule for every page and API call: an error that says the database is
 down, restarting, unreachable or locked by another writer
 (:func:`database_unavailable`) answers 503 Service Unavailable with
 ``Retry-After``, as problem+json under ``/api/`` and as a friendly page
-elsewhere. Any other unexpected error stays a 500. Django calls
+elsewhere (``templates/503.html``). Any other unexpected error stays a 500. Django calls
 :func:`server_error` (``handler500`` in ``monoboard/urls.py``) for an error
 raised anywhere in a view or middleware; the API's own exception handler
 (``api/errors.py``) asks the same question.
@@ -12,6 +12,7 @@ raised anywhere in a view or middleware; the API's own exception handler
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 
@@ -40,16 +41,20 @@ def database_unavailable(exc: BaseException | None) -> bool:
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     """The 503 for ``request``: problem+json for the API, the 503 page otherwise."""
     if request.path.startswith("/api/"):
-        from monoboard.api.errors import problem_response
-
-        return problem_response(
-            503,
-            "The database is unavailable for a moment; try again shortly.",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
+        # The API's problem+json shape (monoboard/api/errors.py).
+        body = {
+            "type": "https://monoboard.dev/problems/503",
+            "title": "Service unavailable",
+            "status": 503,
+            "detail": "The database is unavailable for a moment; try again shortly.",
+            "errors": {},
+        }
+        response = HttpResponse(
+            json.dumps(body), status=503, content_type="application/problem+json"
         )
-    # Rendered without the request: context processors would query the database.
-    page = loader.get_template("503.html").render()
-    response = HttpResponse(page, status=503)
+    else:
+        # Rendered without the request: context processors would query the database.
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
     response["Retry-After"] = str(RETRY_AFTER_S)
     return response
 
