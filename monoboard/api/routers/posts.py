@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field as NField
 from ninja import Query, Router
@@ -169,12 +170,16 @@ def merge_post(request: HttpRequest, post_id: PathId, payload: MergeIn) -> dict[
     source = _detail(request, post_id)
     access.require_moderator(user)
     target = _detail(request, payload.target_id)
-    merged = services.post_merge(source=source, target=target, actor=user)
-    return PostOut.of(_detail(request, merged.pk))
+    # The answer is read inside the write's transaction: a failure to read it
+    # undoes the merge instead of hiding that it happened.
+    with transaction.atomic():
+        merged = services.post_merge(source=source, target=target, actor=user)
+        return PostOut.of(_detail(request, merged.pk))
 
 
 @router.post("/posts/{post_id}/unmerge", response=PostOut, summary="Undo a merge")
 def unmerge_post(request: HttpRequest, post_id: PathId) -> dict[str, Any]:
     user = actor(request)
-    services.post_unmerge(source=_detail(request, post_id), actor=user)
-    return PostOut.of(_detail(request, post_id))
+    with transaction.atomic():  # the answer is read before the commit (see merge_post)
+        services.post_unmerge(source=_detail(request, post_id), actor=user)
+        return PostOut.of(_detail(request, post_id))
