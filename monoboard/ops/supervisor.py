@@ -7,7 +7,8 @@ a delay that doubles with each recent crash (``backoff_s``, capped at
 that refuses every connection...): restarting it forever would hide that, so
 the supervisor stops everything and ``run()`` returns 1 after one clear log
 line. SIGINT/SIGTERM stop every child (SIGTERM, then SIGKILL of its process
-group after ``stop_timeout_s``) and ``run()`` returns 0.
+group after ``stop_timeout_s``) and ``run()`` returns 0. Children get SIGTERM
+if the supervisor itself is killed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
+
+from monoboard.lib.children import stop_with_parent
 
 GIVE_UP_CRASHES = 5
 GIVE_UP_WINDOW_S = 60.0
@@ -112,7 +115,7 @@ class Supervisor:
 
     def _spawn(self, child: Child) -> None:
         child.process = subprocess.Popen(  # noqa: S603  (argv built by serve from settings)
-            child.argv, env=dict(self.env), start_new_session=True
+            child.argv, env=dict(self.env), start_new_session=True, preexec_fn=stop_with_parent
         )
         if child.started_at:
             child.restarts += 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
@@ -23,9 +22,8 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from monoboard.lib.children import stop_with_parent
 from monoboard.testing.servers import pgbouncer_server, postgres_server
-
-PR_SET_PDEATHSIG = 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             env["DB_POOL"] = args.pool
             print(f"withdb: PostgreSQL {pg.url()} (DB_POOL={args.pool})", flush=True)
         child = subprocess.Popen(  # noqa: S603  (the caller's command)
-            command, env=env, preexec_fn=_stop_with_parent
+            command, env=env, preexec_fn=stop_with_parent
         )
         try:
             return child.wait()
@@ -86,13 +84,6 @@ def main(argv: list[str] | None = None) -> int:
                 child.wait(timeout=10)
             return 130
     return 1
-
-
-def _stop_with_parent() -> None:
-    """In the child: SIGTERM when this supervisor dies, even by SIGKILL (Linux),
-    so a product is never left serving without its servers' supervisor."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 if __name__ == "__main__":

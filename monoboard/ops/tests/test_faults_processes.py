@@ -163,3 +163,28 @@ def test_crash_loop_gives_up_loudly() -> None:
     steady_process = supervisor.children["steady"].process
     assert steady_process is not None and steady_process.poll() is not None  # stopped too
     assert took < 30
+
+
+def test_a_killed_serve_leaves_nothing_serving(tmp_path: Path) -> None:
+    env = product_env(tmp_path / "site", REALTIME_SERVE="1", JOBS_IN_SERVE="1")
+    seed(env)
+    port = free_port()
+    env["EVENTS_PORT"] = str(free_port())
+    argv = [sys.executable, str(settings.BASE_DIR / "manage.py"), "serve"]
+    argv += ["--port", str(port), "--workers", "1"]
+    with running(argv, env, log=tmp_path / "serve.log") as serve:
+        assert wait_until(lambda: request(port)[0] == 200, timeout=60) is not None
+        assert wait_until(lambda: len(serve_children(serve.pid)) == 3, timeout=30) is not None
+        children = serve_children(serve.pid)
+        workers = proc_children(children["web"])
+        serve.kill()
+        serve.wait(timeout=10)
+        gone = wait_until(
+            lambda: not any(alive(p) for p in [*children.values(), *workers]), timeout=20
+        )
+        left = {name: pid for name, pid in children.items() if alive(pid)}
+        print(f"\nserve SIGKILL: children gone after {gone} s; left {left}")
+        for pid in [*children.values(), *workers]:  # whatever is left, for the next test
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        assert gone is not None, f"children of a killed serve kept running: {left}"
