@@ -46,8 +46,11 @@ def quick_transaction(ms: int = LOCK_WAIT_MS, alias: str = DEFAULT_DB_ALIAS) -> 
     OperationalError: SQLite's busy timeout is lowered before ``BEGIN IMMEDIATE``;
     PostgreSQL gets ``SET LOCAL lock_timeout``."""
     connection = connections[alias]
+    # Inside another transaction SET LOCAL would outlive this savepoint; the
+    # outer transaction already holds what it locked, so no timeout is set.
+    outermost = not connection.in_atomic_block
     with short_busy_wait(ms, alias), transaction.atomic(using=alias):
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{int(ms)}ms'")
         yield
