@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -162,3 +163,36 @@ def start_new_consumers(*, using: str) -> list[str]:
         [ConsumerPosition(name=name, position=latest) for name in new], ignore_conflicts=True
     )
     return new
+
+
+@dataclass(frozen=True)
+class ConsumerStatus:
+    name: str
+    position: int
+    behind: int  # events written that it has yet to read
+    failures: int
+    last_error: str
+    skipped: int
+    updated_at: datetime | None
+
+
+def statuses() -> list[ConsumerStatus]:
+    """Each registered consumer's place in the log, for the admins' jobs page."""
+    latest = latest_event_id()
+    rows = {row.name: row for row in ConsumerPosition.objects.using(log_alias(write=False)).all()}
+    result = []
+    for item in consumers():
+        row = rows.get(item.name)
+        position = row.position if row else 0
+        result.append(
+            ConsumerStatus(
+                name=item.name,
+                position=position,
+                behind=max(0, latest - position),
+                failures=row.failures if row else 0,
+                last_error=row.last_error if row and row.failures else "",
+                skipped=row.skipped if row else 0,
+                updated_at=row.updated_at if row else None,
+            )
+        )
+    return result

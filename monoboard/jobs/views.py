@@ -1,4 +1,4 @@
-"""The admins' jobs page: backlog, live workers, schedules, failed tasks and retry."""
+"""The admins' jobs page: backlog, event consumers, live workers, schedules, failed tasks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from monoboard.core import consumers
 from monoboard.core.decorators import admin_required
 from monoboard.jobs import selectors, services
 
@@ -22,6 +23,7 @@ def jobs_admin(request: HttpRequest) -> HttpResponse:
         "failed_total": selectors.failed_count(),
         "workers": selectors.live_workers(settings.JOBS_LEASE_S),
         "schedules": selectors.schedules(),
+        "consumers": consumers.statuses(),
     }
     return render(request, "jobs/admin.html", context)
 

@@ -16,7 +16,7 @@ from monoboard.accounts.models import User
 from monoboard.boards import services as boards
 from monoboard.boards.models import Board, Post, Status
 from monoboard.core import consumers
-from monoboard.core.events import EmitOutsideTransaction, DomainEvent, emit, event_prune
+from monoboard.core.events import DomainEvent, EmitOutsideTransaction, emit, event_prune
 from monoboard.core.models import ConsumerPosition, Event
 from monoboard.jobs.recurring import registered
 
@@ -46,10 +46,14 @@ def test_a_rolled_back_write_leaves_no_event(post: Post, other_member: User) -> 
     class Abort(Exception):
         pass
 
+    def vote_then_fail() -> None:
+        with transaction.atomic():
+            boards.vote_toggle(post=post, user=other_member)
+            raise Abort
+
     before = Event.objects.count()
-    with pytest.raises(Abort), transaction.atomic():
-        boards.vote_toggle(post=post, user=other_member)
-        raise Abort
+    with pytest.raises(Abort):
+        vote_then_fail()
     assert Event.objects.count() == before
     assert Post.objects.get(pk=post.pk).vote_count == 1
 
@@ -60,12 +64,12 @@ def test_emit_outside_a_transaction_is_refused() -> None:
 
     depth = connection.in_atomic_block
     assert depth
-    with pytest.raises(EmitOutsideTransaction):
-        connection.in_atomic_block = False
-        try:
+    connection.in_atomic_block = False
+    try:
+        with pytest.raises(EmitOutsideTransaction):
             emit(DomainEvent(kind="test.outside"))
-        finally:
-            connection.in_atomic_block = depth
+    finally:
+        connection.in_atomic_block = depth
 
 
 def test_a_refused_board_change_records_nothing(admin: User, public_board: Board) -> None:
@@ -151,3 +155,15 @@ def test_prune_keeps_unread_events_and_the_retention_window(public_board: Board)
     assert Event.objects.filter(pk=old.pk).exists() is False
     assert Event.objects.filter(pk=fresh.pk).exists()
     assert "core.prune_events" in {r.name for r in registered()}
+
+
+def test_admins_see_how_far_each_consumer_is_behind(post: Post, admin: User) -> None:
+    client = Client()
+    client.force_login(admin)
+    page = client.get("/jobs/admin/").content.decode()
+    assert 'data-testid="consumer-search.index"' in page
+    assert "event" in page.split('data-testid="consumer-search.index"')[1].split("</tr>")[0]
+    consumers.drain()
+    page = client.get("/jobs/admin/").content.decode()
+    row = page.split('data-testid="consumer-search.index"')[1].split("</tr>")[0]
+    assert "up to date" in row

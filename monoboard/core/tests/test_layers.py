@@ -40,9 +40,9 @@ def app_graph() -> dict[str, set[str]]:
                 names = [alias.name for alias in node.names]
             for name in names:
                 bits = name.split(".")
-                if bits[0] == "monoboard" and len(bits) > 1 and bits[1] in apps:
-                    if bits[1] != parts[0]:
-                        graph[parts[0]].add(bits[1])
+                internal = bits[0] == "monoboard" and len(bits) > 1 and bits[1] in apps
+                if internal and bits[1] != parts[0]:
+                    graph[parts[0]].add(bits[1])
     return graph
 
 
