@@ -168,8 +168,10 @@ def delete_post(request: HttpRequest, post_id: PathId) -> Reply[None]:
 def merge_post(request: HttpRequest, post_id: PathId, payload: MergeIn) -> dict[str, Any]:
     user = actor(request)
     source = _detail(request, post_id)
-    access.require_moderator(user)
+    # Both posts are looked up before the role check: a post the caller may
+    # not see is a 404, whoever asks, never a 403 that says it is there.
     target = _detail(request, payload.target_id)
+    access.require_moderator(user)
     # The answer is read inside the write's transaction: a failure to read it
     # undoes the merge instead of hiding that it happened.
     with transaction.atomic():
