@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -206,7 +207,8 @@ def test_p95_comes_from_the_bucket_holding_the_95th_request() -> None:
 def test_advise_speaks_json_and_rejects_a_bad_window() -> None:
     history(read_ms=20)
     data = json.loads(run_advise("--json"))
-    assert data["stage"] == advisor.detect_stage(advisor.current_configuration())
+    # The suite runs with no proxy, no shared cache and no replica configured.
+    assert data["stage"] == (1 if connection.vendor == "sqlite" else 2)
     assert data["next_step"] is None
     with pytest.raises(CommandError):
         run_advise("--hours", "0")
@@ -232,3 +234,121 @@ def test_sustained_busy_cpu_on_a_single_box_calls_for_postgresql_first() -> None
 def test_slow_reads_never_come_with_a_you_do_not_need_redis_note() -> None:
     advice = advisor.advise(Figures(read_p95_ms=300, cpu_percent=20), POSTGRES)
     assert not any("Redis" in note for note in advice.not_needed)
+
+
+# --- The stage ladder, from hand-built configurations -------------------------------
+
+PG = "postgresql"
+
+STAGE_TABLE: list[tuple[str, Configuration, int]] = [
+    ("SQLite", Configuration(database_vendor="sqlite"), 1),
+    ("SQLite behind a TLS proxy", Configuration(database_vendor="sqlite", behind_proxy=True), 1),
+    (
+        "SQLite with every other knob set",
+        Configuration(
+            database_vendor="sqlite", behind_proxy=True, cache_shared=True, replicas=1, pooled=True
+        ),
+        1,
+    ),
+    ("PostgreSQL, direct", Configuration(database_vendor=PG), 2),
+    (
+        "PostgreSQL, pooled (psycopg or PgBouncer)",
+        Configuration(database_vendor=PG, pooled=True),
+        2,
+    ),
+    ("+ BEHIND_PROXY", Configuration(database_vendor=PG, pooled=True, behind_proxy=True), 3),
+    ("unpooled, behind a proxy", Configuration(database_vendor=PG, behind_proxy=True), 3),
+    (
+        "+ a shared cache (Redis)",
+        Configuration(database_vendor=PG, pooled=True, behind_proxy=True, cache_shared=True),
+        4,
+    ),
+    (
+        "+ a replica",
+        Configuration(
+            database_vendor=PG, pooled=True, behind_proxy=True, cache_shared=True, replicas=1
+        ),
+        4,
+    ),
+    (
+        "replicas without a shared cache",
+        Configuration(database_vendor=PG, pooled=True, behind_proxy=True, replicas=2),
+        4,
+    ),
+    ("a shared cache, one instance", Configuration(database_vendor=PG, cache_shared=True), 4),
+    ("a replica, one instance", Configuration(database_vendor=PG, replicas=1), 4),
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "stage"), [(c, s) for _, c, s in STAGE_TABLE], ids=[n for n, _, _ in STAGE_TABLE]
+)
+def test_detect_stage(config: Configuration, stage: int) -> None:
+    assert advisor.detect_stage(config) == stage
+    assert advisor.advise(Figures(), config).stage_name == advisor.STAGES[stage]
+
+
+@pytest.mark.parametrize(("value", "expected"), [(True, True), (False, False)])
+def test_current_configuration_reads_behind_proxy(
+    settings: Any, value: bool, expected: bool
+) -> None:
+    settings.BEHIND_PROXY = value
+    assert advisor.current_configuration().behind_proxy is expected
+
+
+@pytest.mark.parametrize(
+    ("backend", "shared"),
+    [
+        ("django.core.cache.backends.redis.RedisCache", True),
+        ("django.core.cache.backends.memcached.PyMemcacheCache", True),
+        ("django.core.cache.backends.locmem.LocMemCache", False),
+        ("django.core.cache.backends.dummy.DummyCache", False),
+    ],
+)
+def test_current_configuration_reads_the_default_cache(
+    settings: Any, backend: str, shared: bool
+) -> None:
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": backend, "LOCATION": "redis://127.0.0.1:9/0"},
+    }
+    assert advisor.current_configuration().cache_shared is shared
+
+
+def test_current_configuration_reads_pgbouncer_pooling(settings: Any) -> None:
+    settings.DB_POOL = "pgbouncer"
+    assert advisor.current_configuration().pooled is True
+
+
+@on_sqlite
+def test_a_sqlite_site_is_not_pooled(settings: Any) -> None:
+    assert advisor.current_configuration().pooled is False
+
+
+def test_current_configuration_counts_replica_aliases(settings: Any) -> None:
+    assert advisor.current_configuration().replicas == 0
+    default = dict(settings.DATABASES["default"])
+    with pytest.warns(UserWarning, match="DATABASES"):
+        settings.DATABASES = {
+            **settings.DATABASES,
+            "replica1": default,
+            "replica2": default,
+            "analytics": default,
+        }
+    config = advisor.current_configuration()
+    assert config.replicas == 2
+    assert advisor.detect_stage(config) == (1 if connection.vendor == "sqlite" else 4)
+
+
+def test_current_configuration_reads_the_database_vendor() -> None:
+    assert advisor.current_configuration().database_vendor in ("sqlite", "postgresql")
+    assert advisor.current_configuration().database_vendor == connection.vendor
+
+
+def test_the_suite_runs_at_its_databases_stage(settings: Any) -> None:
+    settings.BEHIND_PROXY = False
+    expected = 1 if connection.vendor == "sqlite" else 2
+    assert advisor.detect_stage(advisor.current_configuration()) == expected
+    settings.BEHIND_PROXY = True
+    expected = 1 if connection.vendor == "sqlite" else 3
+    assert advisor.detect_stage(advisor.current_configuration()) == expected
