@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -192,6 +192,13 @@ def status_save(*, actor: User, fields: StatusFields, status: Status | None = No
 @transaction.atomic
 def status_delete(*, actor: User, status: Status) -> None:
     access.require_admin(actor)
+    # Locked first: a status change into this status (post_set_status locks
+    # it too) either commits before the checks below see it, or waits and
+    # then finds the status gone; neither side ends in an integrity error.
+    locked = Status.objects.select_for_update().filter(pk=status.pk).first()
+    if locked is None:
+        raise ValidationError({"status": "This status no longer exists."})
+    status = locked
     if status.is_default:
         raise ValidationError({"status": "The default status cannot be deleted."})
     if status.posts.exists():
@@ -207,7 +214,10 @@ def status_delete(*, actor: User, status: Status) -> None:
                 "rename it or take it off the roadmap instead."
             }
         )
-    status.delete()
+    try:
+        status.delete()
+    except ProtectedError as exc:  # the checks above make this a bug; answer it clearly
+        raise ValidationError({"status": f"{status.name!r} is still in use."}) from exc
     _site_changed("status.deleted", actor)
 
 
@@ -358,6 +368,11 @@ def post_set_status(
 ) -> StatusChange | None:
     access.require_moderator(actor)
     note = _clean_body(note, field="note", limit=COMMENT_MAX)
+    # The status row is locked before the post (always in this order) so
+    # that status_delete cannot remove it while this change is uncommitted.
+    present = Status.objects.select_for_update(no_key=True).filter(pk=status.pk)
+    if present.values_list("pk", flat=True).first() is None:
+        raise ValidationError({"status_id": "That status no longer exists."})
     locked = Post.objects.select_for_update().get(pk=post.pk)
     if locked.status_id == status.pk and not note:
         return None
