@@ -6,7 +6,8 @@ a delay that doubles with each recent crash (``backoff_s``, capped at
 ``give_up_window_s`` is crash-looping (a broken configuration, a database
 that refuses every connection...): restarting it forever would hide that, so
 the supervisor stops everything and ``run()`` returns 1 after one clear log
-line. SIGINT/SIGTERM stop every child (SIGTERM, then SIGKILL of its process
+line. A child that exits takes its process group with it (a killed granian
+leaves no worker behind). SIGINT/SIGTERM stop every child (SIGTERM, then SIGKILL of its process
 group after ``stop_timeout_s``) and ``run()`` returns 0. Children get SIGTERM
 if the supervisor itself is killed.
 """
@@ -96,6 +97,10 @@ class Supervisor:
                 continue
             code = child.process.returncode
             lived = now - child.started_at
+            # What the dead child started (granian's workers) must not keep
+            # running, and serving, without it: end its whole process group.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.process.pid, signal.SIGKILL)
             child.crashes.append(now)
             while child.crashes and now - child.crashes[0] > self.give_up_window_s:
                 child.crashes.popleft()

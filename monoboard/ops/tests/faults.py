@@ -224,6 +224,21 @@ def cmdline(pid: int) -> str:
         return ""
 
 
+def serving_on(port: int) -> list[int]:
+    """Live processes whose command line names ``--port <port>`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--port" in argv and str(port).encode() in argv and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
 def alive(pid: int) -> bool:
     try:
         stat = (Path("/proc") / str(pid) / "stat").read_text()

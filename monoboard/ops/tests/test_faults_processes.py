@@ -29,6 +29,7 @@ from monoboard.ops.tests.faults import (
     product_env,
     request,
     running,
+    serving_on,
     seed,
     wait_until,
 )
@@ -137,6 +138,10 @@ def test_killed_children_come_back(tmp_path: Path) -> None:
             lambda: not any(alive(p) for p in [*children.values(), *grandchildren]), timeout=10
         )
         assert gone is not None, "children left running after SIGTERM"
+        # Nothing killed along the way left a process behind (granian's
+        # workers outlive a SIGKILLed granian unless their group is ended).
+        left = wait_until(lambda: not serving_on(events_port) and not serving_on(port), timeout=10)
+        assert left is not None, f"left serving: {serving_on(events_port) + serving_on(port)}"
 
 
 def test_crash_loop_gives_up_loudly() -> None:
