@@ -29,8 +29,8 @@ from monoboard.ops.tests.faults import (
     product_env,
     request,
     running,
-    serving_on,
     seed,
+    serving_on,
     wait_until,
 )
 
