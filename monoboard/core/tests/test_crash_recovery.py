@@ -77,17 +77,21 @@ def comment_in_child(tmp_path: Path, post: Post, author: User, body: str) -> int
     return subprocess.run(command, env=env, timeout=60, check=False).returncode
 
 
+@pytest.fixture
+def post(receiver: Receiver, admin: User, member: User, public_board: Board) -> Post:
+    """A member's post on a site with one webhook endpoint for comments."""
+    webhooks.endpoint_create(actor=admin, url=receiver.url, events=["comment.created"])
+    return boards.post_create(board=public_board, author=member, title="Offline mode")
+
+
 def test_a_writer_killed_right_after_commit_still_gets_every_effect_once(
     start_worker: StartWorker,
     receiver: Receiver,
     tmp_path: Path,
-    admin: User,
+    post: Post,
     member: User,
     other_member: User,
-    public_board: Board,
 ) -> None:
-    webhooks.endpoint_create(actor=admin, url=receiver.url, events=["comment.created"])
-    post = boards.post_create(board=public_board, author=member, title="Offline mode")
 
     code = comment_in_child(tmp_path, post, other_member, "Quokka sync would help")
     assert code == -signal.SIGKILL
@@ -107,13 +111,10 @@ def test_a_writer_killed_right_after_commit_still_gets_every_effect_once(
 def test_a_worker_killed_again_and_again_acts_on_each_event_exactly_once(
     start_worker: StartWorker,
     receiver: Receiver,
-    admin: User,
+    post: Post,
     member: User,
     other_member: User,
-    public_board: Board,
 ) -> None:
-    webhooks.endpoint_create(actor=admin, url=receiver.url, events=["comment.created"])
-    post = boards.post_create(board=public_board, author=member, title="Offline mode")
     count = 24
     for i in range(count):
         boards.comment_create(post=post, author=other_member, body=f"Wombat idea {i}")

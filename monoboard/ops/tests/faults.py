@@ -22,7 +22,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+
+from monoboard.testing.servers import servers_available
 
 SEED = """
 import django
@@ -41,6 +44,17 @@ print(credentials.api_key_create(actor=admin, name="fault test").secret)
 """
 
 PAGE = "/b/features/"
+
+#: Marks for a test that starts its own PostgreSQL/PgBouncer: it runs once, in
+#: the SQLite run of scripts/test, and skips where the servers are missing.
+OWN_SERVERS = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not servers_available(), reason="PostgreSQL/PgBouncer not installed"),
+    pytest.mark.skipif(
+        bool(os.environ.get("DATABASE_URL")),
+        reason="brings its own servers: runs once, in the SQLite run",
+    ),
+]
 
 
 def product_env(data_dir: Path, **extra: str) -> dict[str, str]:

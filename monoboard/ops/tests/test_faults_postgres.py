@@ -12,7 +12,6 @@ and whether every write answered 201 is in the database.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from django.conf import settings
 
 from monoboard.lib.ports import free_port, wait_for_port
 from monoboard.ops.tests.faults import (
+    OWN_SERVERS,
     Load,
     product_env,
     request,
@@ -35,17 +35,9 @@ from monoboard.testing.servers import (
     PostgresServer,
     pgbouncer_server,
     postgres_server,
-    servers_available,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not servers_available(), reason="PostgreSQL/PgBouncer not installed"),
-    pytest.mark.skipif(
-        bool(os.environ.get("DATABASE_URL")),
-        reason="brings its own servers: runs once, in the SQLite run",
-    ),
-]
+pytestmark = OWN_SERVERS
 
 OUTAGE_S = 3.0
 RESTART_DOWN_S = 0.3

@@ -24,17 +24,9 @@ import pytest
 from django.conf import settings
 
 from monoboard.lib.ports import free_port
-from monoboard.ops.tests.faults import alive, cmdline, request, running, wait_until
-from monoboard.testing.servers import servers_available
+from monoboard.ops.tests.faults import OWN_SERVERS, alive, cmdline, request, running, wait_until
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not servers_available(), reason="PostgreSQL/PgBouncer not installed"),
-    pytest.mark.skipif(
-        bool(os.environ.get("DATABASE_URL")),
-        reason="brings its own servers: runs once, in the SQLite run",
-    ),
-]
+pytestmark = OWN_SERVERS
 
 
 def processes_using(path: Path) -> dict[int, str]:

@@ -30,57 +30,26 @@ import pytest
 from django.conf import settings
 
 from monoboard.lib.ports import free_port, wait_for_port
-from monoboard.testing.servers import (
-    PostgresServer,
-    pgbouncer_server,
-    postgres_server,
-    servers_available,
-)
+from monoboard.ops.tests import faults
+from monoboard.ops.tests.faults import OWN_SERVERS
+from monoboard.testing.servers import PostgresServer, pgbouncer_server, postgres_server
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not servers_available(), reason="PostgreSQL/PgBouncer not installed"),
-    pytest.mark.skipif(
-        bool(os.environ.get("DATABASE_URL")),
-        reason="brings its own servers: runs once, in the SQLite run",
-    ),
-]
+pytestmark = OWN_SERVERS
 
 CLIENTS = 200
 LEG_SECONDS = 4.0
 MAX_REQUESTS = 4000
-PAGE = "/b/features/"
-
-SEED = """
-import django
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-call_command("collectstatic", interactive=False, verbosity=0)
-from monoboard.accounts import services as accounts
-from monoboard.boards import services as boards
-admin = accounts.first_admin_create(email="ada@example.com", password="correct horse 9!")
-board = boards.board_create(actor=admin, name="Features")
-for i in range(20):
-    boards.post_create(board=board, author=admin, title=f"Load test idea {i}")
-"""
+PAGE = faults.PAGE
 
 
 def product_env(data_dir: Path, database_url: str, pool: str) -> dict[str, str]:
-    inherited = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DB_", "WEB_"))
-    }
-    return {
-        **inherited,
-        "DJANGO_SETTINGS_MODULE": "monoboard.settings",
-        "PYTHONPATH": str(settings.BASE_DIR),
-        "MONOBOARD_DATA_DIR": str(data_dir),
-        "SECRET_KEY": "load-test-only",
-        "DATABASE_URL": database_url,
-        "DB_POOL": pool,
-        "DB_CONN_MAX_AGE": "0",  # a new connection per request, the worst case
-        "LOG_LEVEL": "CRITICAL",
-    }
+    return faults.product_env(
+        data_dir,
+        DATABASE_URL=database_url,
+        DB_POOL=pool,
+        DB_CONN_MAX_AGE="0",  # a new connection per request, the worst case
+        LOG_LEVEL="CRITICAL",
+    )
 
 
 @contextlib.contextmanager
@@ -174,13 +143,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """PostgreSQL with max_connections=50, migrated and seeded; static files collected."""
     with postgres_server(max_connections=50) as pg:
         data_dir = tmp_path_factory.mktemp("load")
-        subprocess.run(
-            [sys.executable, "-c", SEED],
-            env=product_env(data_dir, pg.url(), "none"),
-            cwd=settings.BASE_DIR,
-            check=True,
-            timeout=180,
-        )
+        faults.seed(product_env(data_dir, pg.url(), "none"))
         yield Site(pg, data_dir)
 
 
