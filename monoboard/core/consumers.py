@@ -117,11 +117,25 @@ def _record_failure(alias: str, name: str, failed: _Failed) -> None:
 
 
 def consume_all(*, batch: int | None = None) -> int:
-    """One pass over every consumer; returns how many events they read."""
+    """Bring every consumer that is behind up to the log's end; returns events read.
+
+    Two small queries find who is behind, so an idle pass costs no
+    transaction; a consumer that is behind reads batch after batch until it
+    has caught up (or fails, which is recorded and retried on the next pass).
+    """
+    limit = batch or int(settings.EVENTS_BATCH)
+    latest = latest_event_id()
+    positions = dict(ConsumerPosition.objects.using(log_alias()).values_list("name", "position"))
     read = 0
     for item in consumers():
+        if positions.get(item.name, -1) >= latest:
+            continue
         try:
-            read += consume(item, batch=batch).read
+            while True:
+                progress = consume(item, batch=limit)
+                read += progress.read
+                if progress.read < limit or progress.position < 0:
+                    break
         except Exception:  # recorded by consume(); the others go on
             logger.exception("consumer %s: batch rolled back", item.name)
     return read
