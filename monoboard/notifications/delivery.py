@@ -13,6 +13,7 @@ way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -237,37 +238,52 @@ def send_one(email_id: int, *, mailer: BaseEmailBackend | None = None) -> str:
     return "sent"
 
 
-def drain_outbox(*, limit: int | None = None) -> DrainResult:
-    """Send now every email that is due, through :func:`send_one` (tests, operators).
+def send_batch(email_ids: list[int], *, retry_later: Callable[[int, int], None]) -> dict[str, int]:
+    """Send these emails over one connection; the body of ``send_emails``.
 
-    Each email also has its own job; this only saves waiting for them.
+    An email that fails is recorded on its row and passed to
+    ``retry_later(email_id, attempts)`` (its own job, after a backoff).
+    """
+    counts = {"sent": 0, "retrying": 0, "failed": 0, "withheld": 0, "done": 0}
+    mailer = mailers.default
+    try:
+        mailer.open()
+    except Exception:  # each send below reconnects and records its own error
+        mailer.close()
+    try:
+        for pk in email_ids:
+            try:
+                counts[send_one(pk, mailer=mailer)] += 1
+            except SendFailed:
+                mailer.close()  # a fresh connection for the next email
+                counts["retrying"] += 1
+                attempts = OutboxEmail.objects.filter(pk=pk).values_list("attempts", flat=True)
+                retry_later(pk, int(attempts.first() or 1))
+    finally:
+        mailer.close()
+    return counts
+
+
+def drain_outbox(*, limit: int | None = None) -> DrainResult:
+    """Send now every email that is due, through :func:`send_batch` (tests, operators).
+
+    Each email also has a job; this only saves waiting for it. A failed email
+    stays pending for its job (or the next call) to retry.
     """
     due = list(
         OutboxEmail.objects.filter(state=OutboxState.PENDING, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[: limit or settings.NOTIFICATIONS_BATCH_SIZE]
     )
-    counts = {"sent": 0, "retrying": 0, "failed": 0, "withheld": 0}
     if not due:
         return DrainResult()
-    mailer = mailers.default
-    try:
-        mailer.open()  # one connection for the batch when the server is up
-    except Exception:  # each send below reconnects and records its own error
-        mailer.close()
-    try:
-        for pk in due:
-            try:
-                outcome = send_one(pk, mailer=mailer)
-            except SendFailed:
-                mailer.close()  # start a fresh connection for the next email
-                counts["retrying"] += 1
-                continue
-            if outcome in counts:
-                counts[outcome] += 1
-    finally:
-        mailer.close()
-    return DrainResult(**counts)
+    counts = send_batch(due, retry_later=lambda email_id, attempts: None)
+    return DrainResult(
+        sent=counts["sent"],
+        retrying=counts["retrying"],
+        failed=counts["failed"],
+        withheld=counts["withheld"],
+    )
 
 
 WITHHELD_REASON = (

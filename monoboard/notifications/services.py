@@ -139,19 +139,23 @@ def outbox_add(email: OutboxEmail) -> OutboxEmail:
     return email
 
 
+#: Emails one ``send_emails`` job sends over one connection to the mail server.
+EMAILS_PER_JOB = 50
+
+
 def outbox_add_many(emails: list[OutboxEmail]) -> None:
     """Queue emails made by outbox_email(): one INSERT for the rows, one for their jobs."""
-    from monoboard.notifications.tasks import send_email
-
     if emails:
         created = OutboxEmail.objects.bulk_create(emails)
-        enqueue_many_on_commit(send_email, [(int(email.pk),) for email in created])
+        _queue_sending([int(email.pk) for email in created])
 
 
-def _requeue(email_ids: list[int]) -> None:
-    from monoboard.notifications.tasks import send_email
+def _queue_sending(email_ids: list[int]) -> None:
+    """A ``send_emails`` job per EMAILS_PER_JOB emails, all in one INSERT."""
+    from monoboard.notifications.tasks import send_emails
 
-    enqueue_many_on_commit(send_email, [(pk,) for pk in email_ids])
+    chunks = [email_ids[i : i + EMAILS_PER_JOB] for i in range(0, len(email_ids), EMAILS_PER_JOB)]
+    enqueue_many_on_commit(send_emails, [(chunk,) for chunk in chunks])
 
 
 @transaction.atomic
@@ -188,5 +192,5 @@ def outbox_retry(*, actor: User, email_id: int | None = None) -> int:
     count = OutboxEmail.objects.filter(pk__in=ids, state=OutboxState.FAILED).update(
         state=OutboxState.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
-    _requeue(ids)
+    _queue_sending(ids)
     return count

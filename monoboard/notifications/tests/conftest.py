@@ -43,6 +43,15 @@ class Jobs:
     def queued(self) -> list[str]:
         return [r.task.name for r in self.results()]
 
+    def run_once(self) -> list[str]:
+        """Run the jobs queued now, once each; what they queue stays queued."""
+        results = self.results()
+        self.backend().clear()
+        for result in results:
+            with self.capture(execute=True):
+                result.task.call(*result.args, **result.kwargs)
+        return [result.task.name for result in results]
+
     def run(self) -> list[str]:
         """Run queued jobs (and the jobs they queue) until none are left."""
         ran: list[str] = []

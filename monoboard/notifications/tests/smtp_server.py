@@ -29,6 +29,16 @@ class Inbox:
     logins: list[str] = field(default_factory=list)
     #: Messages to take in but never answer (a sender that dies mid-send).
     stall: int = 0
+    #: Recipients the server refuses.
+    refuse: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))

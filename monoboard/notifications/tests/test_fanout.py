@@ -51,8 +51,8 @@ def test_status_change_reaches_voters_and_commenters_not_the_actor(
     assert jobs.queued() == ["fan_out_event"]
     assert not Notification.objects.exists()
 
-    # One fan-out, then one sending job per email.
-    assert jobs.run() == ["fan_out_event", "send_email", "send_email", "send_email"]
+    # One fan-out, then one job sends the three emails over one connection.
+    assert jobs.run() == ["fan_out_event", "send_emails"]
     told = set(Notification.objects.values_list("user__email", flat=True))
     assert told == {member.email, other_member.email, commenter.email}
     assert bystander.email not in told and moderator.email not in told

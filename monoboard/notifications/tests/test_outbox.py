@@ -160,7 +160,7 @@ def test_gives_up_after_max_attempts_then_admin_retries(
     assert response.status_code == 302
     email.refresh_from_db()
     assert (email.state, email.attempts) == (OutboxState.PENDING, 0)
-    assert jobs.queued() == ["send_email"]
+    assert jobs.queued() == ["send_emails"]
 
 
 def smtp_mailer_at(port: int) -> dict[str, Any]:
@@ -170,3 +170,31 @@ def smtp_mailer_at(port: int) -> dict[str, Any]:
             "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
         }
     }
+
+
+def test_a_batch_sends_the_rest_and_hands_a_refused_email_to_its_own_retry_job(
+    jobs: Jobs, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import transaction
+
+    from monoboard.notifications.services import outbox_add_many
+
+    with smtp_server() as server:
+        server.inbox.refuse = {"gone@example.com"}
+        settings.MAILERS = smtp_mailer(server)
+        addresses = ["a@example.com", "gone@example.com", "b@example.com"]
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            outbox_add_many(
+                [outbox_email(recipient=a, subject="Hello", body="Plain") for a in addresses]
+            )
+        assert jobs.queued() == ["send_emails"]  # one job, one connection, three emails
+        before = timezone.now()
+        jobs.run_once()
+        delivered = sorted(rcpt for m in server.inbox.messages for rcpt in m.get_all("To", []))
+        assert delivered == ["a@example.com", "b@example.com"]
+        refused = OutboxEmail.objects.get(recipient="gone@example.com")
+        assert (refused.state, refused.attempts) == (OutboxState.PENDING, 1)
+        assert "550" in refused.last_error
+        [retry] = jobs.backend().results
+        assert retry.task.name == "send_email" and retry.args == [refused.pk]
+        assert retry.task.run_after is not None and retry.task.run_after > before

@@ -31,7 +31,7 @@ def _run_fan_out_only(jobs: Jobs) -> None:
     for result in results:
         with jobs.capture(execute=True):
             result.task.call(*result.args, **result.kwargs)
-    assert set(jobs.queued()) == {"send_email"}
+    assert set(jobs.queued()) == {"send_emails"}
 
 
 def _digest_only(user: User) -> None:
