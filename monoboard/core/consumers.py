@@ -7,10 +7,15 @@ stores the new position, all in one transaction. A handler's own writes
 with the log and those rows in one database each event's effects happen
 exactly once; a crash anywhere rolls the batch back and it runs again.
 
-A batch whose handler raises is rolled back and retried on the next call.
+A batch whose handler raises is rolled back and retried on the next call,
+one event at a time until it passes, so the event that fails is known.
 After ``EVENTS_MAX_FAILURES`` failures in a row on the same event, that one
 event is skipped (logged, counted, and kept in ``last_error``) so a single
 poisoned event cannot stop the consumer for good.
+
+:func:`consume_all` first reads the kinds of the new events once, and runs
+only the consumers that want one of them (or have fallen a whole batch
+behind), so a burst of votes costs the consumers that ignore votes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +28,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from monoboard.core.events import Consumer, as_domain_event, consumers, latest_event_id, log_alias
+from monoboard.core.events import (
+    Consumer,
+    DomainEvent,
+    HandlerFailed,
+    as_domain_event,
+    consumers,
+    latest_event_id,
+    log_alias,
+)
 from monoboard.core.models import ConsumerPosition, Event
 
 logger = logging.getLogger("monoboard.events")
@@ -72,17 +85,21 @@ def consume(item: Consumer, *, batch: int | None = None) -> Progress:
             skip_to = row.failed_event_id if row.failures >= settings.EVENTS_MAX_FAILURES else None
             if skip_to is not None:
                 events = events.filter(id__lt=skip_to)  # up to the poisoned one, not it
-            read = handled = 0
+            if row.failures:
+                limit = 1  # find the event that fails, one at a time
+            read = 0
+            wanted: list[tuple[int, DomainEvent]] = []
             for event in events.order_by("id")[:limit]:
                 read += 1
                 row.position = event.id
-                if event.kind not in item.kinds:
-                    continue
+                if event.kind in item.kinds:
+                    wanted.append((event.id, as_domain_event(event)))
+            if wanted:
                 try:
-                    item.handle(as_domain_event(event))
-                except Exception as exc:
-                    raise _Failed(event.id, exc) from exc
-                handled += 1
+                    item.handle_batch(wanted)
+                except HandlerFailed as failed:
+                    raise _Failed(failed.event_id, failed.__cause__ or failed) from failed
+            handled = len(wanted)
             if skip_to is not None and read < limit:
                 logger.error(
                     "consumer %s: gave up on event %s after %d failures: %s",
@@ -116,20 +133,36 @@ def _record_failure(alias: str, name: str, failed: _Failed) -> None:
     logger.warning("consumer %s failed (%d in a row): %s", name, row.failures, row.last_error)
 
 
-def consume_all(*, batch: int | None = None) -> int:
-    """Bring every consumer that is behind up to the log's end; returns events read.
+def consume_all(*, batch: int | None = None, everyone: bool = False) -> int:
+    """Bring every consumer that has work up to the log's end; returns events read.
 
-    Two small queries find who is behind, so an idle pass costs no
-    transaction; a consumer that is behind reads batch after batch until it
-    has caught up (or fails, which is recorded and retried on the next pass).
+    Three small queries find who is behind and what kinds of event are new,
+    so an idle pass costs no transaction. A consumer runs when one of the new
+    events is of a kind it wants (or it is a whole batch behind, so its
+    position keeps up); it reads batch after batch until it has caught up
+    (or fails, which is recorded and retried on the next pass).
     """
     limit = batch or int(settings.EVENTS_BATCH)
+    alias = log_alias()
     latest = latest_event_id()
-    positions = dict(ConsumerPosition.objects.using(log_alias()).values_list("name", "position"))
+    positions = dict(ConsumerPosition.objects.using(alias).values_list("name", "position"))
+    behind = [item for item in consumers() if positions.get(item.name, -1) < latest]
+    if not behind:
+        return 0
+    oldest = min(positions.get(item.name, 0) for item in behind)
+    new_kinds = list(
+        Event.objects.using(alias)
+        .filter(id__gt=oldest)
+        .order_by("id")
+        .values_list("id", "kind")[: limit * 4]
+    )
     read = 0
-    for item in consumers():
-        if positions.get(item.name, -1) >= latest:
-            continue
+    for item in behind:
+        position = positions.get(item.name, -1)
+        has_work = any(pk > position and kind in item.kinds for pk, kind in new_kinds)
+        far_behind = latest - position >= limit or len(new_kinds) >= limit * 4
+        if not (has_work or far_behind or everyone):
+            continue  # nothing for it yet; its place moves with its next work
         try:
             while True:
                 progress = consume(item, batch=limit)
@@ -141,11 +174,15 @@ def consume_all(*, batch: int | None = None) -> int:
     return read
 
 
-def drain(*, max_passes: int = 1000) -> int:
-    """Run every consumer until none has anything left to read (tests, batch runs)."""
+def drain(*, max_passes: int = 1000, everyone: bool = True) -> int:
+    """Run the consumers until none has anything left to read.
+
+    ``everyone`` (tests, batch runs) also moves consumers with nothing to do
+    to the log's end; the worker passes False and leaves them until they do.
+    """
     total = 0
     for _ in range(max_passes):
-        read = consume_all()
+        read = consume_all(everyone=everyone)
         total += read
         if not read:
             return total
@@ -183,7 +220,7 @@ def start_new_consumers(*, using: str) -> list[str]:
 class ConsumerStatus:
     name: str
     position: int
-    behind: int  # events written that it has yet to read
+    behind: int  # events of its kinds written that it has yet to handle
     failures: int
     last_error: str
     skipped: int
@@ -198,11 +235,14 @@ def statuses() -> list[ConsumerStatus]:
     for item in consumers():
         row = rows.get(item.name)
         position = row.position if row else 0
+        waiting = Event.objects.using(log_alias(write=False)).filter(
+            id__gt=position, kind__in=list(item.kinds)
+        )
         result.append(
             ConsumerStatus(
                 name=item.name,
                 position=position,
-                behind=max(0, latest - position),
+                behind=waiting.count() if position < latest else 0,
                 failures=row.failures if row else 0,
                 last_error=row.last_error if row and row.failures else "",
                 skipped=row.skipped if row else 0,

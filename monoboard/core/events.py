@@ -72,13 +72,23 @@ def as_domain_event(row: Event) -> DomainEvent:
 # --- Consumers ----------------------------------------------------------------
 
 Handler = Callable[[DomainEvent], None]
+BatchHandler = Callable[[list[DomainEvent]], None]
+
+
+class HandlerFailed(Exception):
+    """A handler failed on one event of a batch (``event_id``); raised from the cause."""
+
+    def __init__(self, event_id: int) -> None:
+        super().__init__(f"event {event_id}")
+        self.event_id = event_id
 
 
 @dataclass(frozen=True)
 class Consumer:
     name: str
     kinds: frozenset[str]
-    handle: Handler
+    #: Gets the wanted events of one batch, oldest first (with their log ids).
+    handle_batch: Callable[[list[tuple[int, DomainEvent]]], None]
 
 
 _consumers: dict[str, Consumer] = {}
@@ -89,12 +99,38 @@ def consumer(name: str, kinds: frozenset[str] | set[str]) -> Callable[[Handler],
 
     The handler runs inside the transaction that moves the consumer's
     position, after the event committed; it must be idempotent (a batch that
-    fails is retried whole) and should only write rows: enqueue a job for
-    anything slow or outside the database.
+    fails is retried) and should only write rows: enqueue a job for anything
+    slow or outside the database.
     """
 
     def register(handle: Handler) -> Handler:
-        _consumers[name] = Consumer(name=name, kinds=frozenset(kinds), handle=handle)
+        def each(events: list[tuple[int, DomainEvent]]) -> None:
+            for event_id, event in events:
+                try:
+                    handle(event)
+                except Exception as exc:
+                    raise HandlerFailed(event_id) from exc
+
+        _consumers[name] = Consumer(name=name, kinds=frozenset(kinds), handle_batch=each)
+        return handle
+
+    return register
+
+
+def batch_consumer(
+    name: str, kinds: frozenset[str] | set[str]
+) -> Callable[[BatchHandler], BatchHandler]:
+    """Like :func:`consumer`, for a handler that takes a batch's events at once
+    (one index update for many posts, one query for many events)."""
+
+    def register(handle: BatchHandler) -> BatchHandler:
+        def whole(events: list[tuple[int, DomainEvent]]) -> None:
+            try:
+                handle([event for _, event in events])
+            except Exception as exc:
+                raise HandlerFailed(events[0][0]) from exc
+
+        _consumers[name] = Consumer(name=name, kinds=frozenset(kinds), handle_batch=whole)
         return handle
 
     return register

@@ -65,6 +65,7 @@ class WorkerConfig:
     listen: bool = True  # PostgreSQL: wake idle threads on NOTIFY
     consume_events: bool = True  # run the event log's consumers
     events_poll_s: float = 0.2
+    events_gather_s: float = 0.05
 
     @classmethod
     def from_settings(cls, **overrides: object) -> WorkerConfig:
@@ -202,8 +203,8 @@ class Worker:
 
     # --- the event log's consumers -------------------------------------------
     def consume_events_once(self) -> int:
-        """Run every consumer until the log is drained; returns events read."""
-        return consumers.drain(max_passes=50)
+        """Run the consumers that have work until they caught up; returns events read."""
+        return consumers.drain(max_passes=50, everyone=self.config.batch)
 
     def _events_main(self) -> None:
         seen_latest = -1
@@ -215,6 +216,8 @@ class Worker:
                     # idle SQLite worker polls with a single indexed query.
                     latest = latest_event_id()
                     if latest != seen_latest:
+                        # A moment's pause gathers the events of a burst into one pass.
+                        self.stopping.wait(self.config.events_gather_s)
                         self.consume_events_once()
                         seen_latest = latest
                 except DatabaseError:

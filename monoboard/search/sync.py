@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from monoboard.core.events import DomainEvent, consumer
+from monoboard.core.events import DomainEvent, batch_consumer
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +33,13 @@ INDEXED_EVENTS = frozenset(
 )
 
 
-@consumer("search.index", INDEXED_EVENTS)
-def on_event(event: DomainEvent) -> None:
-    if event.post_id is None:
+@batch_consumer("search.index", INDEXED_EVENTS)
+def on_events(events: list[DomainEvent]) -> None:
+    """Re-index each post the batch touched, once, in one index update."""
+    post_ids = sorted({event.post_id for event in events if event.post_id is not None})
+    if not post_ids:
         return
     from monoboard.search import backend
 
-    # index_post re-reads the post: a deleted, hidden or merged post leaves the index.
-    backend().index_post(event.post_id)
+    # index_posts re-reads the posts: a deleted, hidden or merged post leaves the index.
+    backend().index_posts(post_ids)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from monoboard.boards.models import Comment, Post
-from monoboard.core.events import DomainEvent, consumer
+from monoboard.core.events import DomainEvent, batch_consumer
 from monoboard.webhooks import services
 from monoboard.webhooks.models import Endpoint
 
@@ -63,17 +63,19 @@ def payload_for(kind: str, event: DomainEvent, post: Post) -> dict[str, Any]:
     return {"event": kind, "created_at": timezone.now().isoformat(), "data": data}
 
 
-@consumer(
+@batch_consumer(
     "webhooks.deliveries",
     frozenset({"vote.toggled", "post.created", "post.status_changed", "comment.created"}),
 )
-def on_domain_event(event: DomainEvent) -> None:
-    kind = _webhook_kind(event)
-    if kind is None or event.post_id is None:
-        return
+def on_domain_events(events: list[DomainEvent]) -> None:
+    """A delivery per endpoint that wants each event; one look at the endpoints per batch."""
     if not Endpoint.objects.filter(is_active=True).exists():
         return
-    post = Post.objects.select_related("board", "status").filter(pk=event.post_id).first()
-    if post is None:
-        return
-    services.deliveries_create(kind, payload_for(kind, event, post))
+    for event in events:
+        kind = _webhook_kind(event)
+        if kind is None or event.post_id is None:
+            continue
+        post = Post.objects.select_related("board", "status").filter(pk=event.post_id).first()
+        if post is None:
+            continue
+        services.deliveries_create(kind, payload_for(kind, event, post))

@@ -167,3 +167,24 @@ def test_admins_see_how_far_each_consumer_is_behind(post: Post, admin: User) -> 
     page = client.get("/jobs/admin/").content.decode()
     row = page.split('data-testid="consumer-search.index"')[1].split("</tr>")[0]
     assert "up to date" in row
+
+
+def test_a_pass_runs_only_the_consumers_that_want_a_new_event(
+    post: Post, other_member: User
+) -> None:
+    consumers.drain()
+    before = dict(ConsumerPosition.objects.values_list("name", "position"))
+    boards.vote_toggle(post=post, user=other_member)  # only webhooks want votes
+    assert consumers.consume_all(everyone=False) == 1
+    after = dict(ConsumerPosition.objects.values_list("name", "position"))
+    assert after["search.index"] == before["search.index"]  # not even a transaction
+    assert after["notifications.fan_out"] == before["notifications.fan_out"]
+    assert after["webhooks.deliveries"] > before["webhooks.deliveries"]
+    # The admins' page does not call a consumer "behind" for events it ignores.
+    by_name = {status.name: status for status in consumers.statuses()}
+    assert by_name["search.index"].behind == 0
+    # A later event it wants moves it past the ones it ignored.
+    boards.comment_create(post=post, author=other_member, body="And offline too")
+    consumers.consume_all(everyone=False)
+    latest = Event.objects.order_by("-id").values_list("id", flat=True)[0]
+    assert ConsumerPosition.objects.get(name="search.index").position == latest
