@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from monoboard.core.models import ConsumerPosition, Event
@@ -45,11 +46,24 @@ def log_alias(*, write: bool = True) -> str:
     return route(Event) or "default"
 
 
+#: PostgreSQL channel that wakes the jobs worker's consumers and pg-notify streams.
+EVENTS_CHANNEL = "monoboard_events"
+
+
+def _wake_listeners(alias: str) -> None:
+    """NOTIFY after the commit: a wake-up only; readers also poll, so a lost one delays."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, '')", [EVENTS_CHANNEL])
+
+
 def emit(event: DomainEvent) -> Event:
     """Append ``event`` to the log inside the caller's open transaction."""
     alias = log_alias()
-    if not connections[alias].in_atomic_block:
+    connection = connections[alias]
+    if not connection.in_atomic_block:
         raise EmitOutsideTransaction(f"{event.kind}: emit() needs the writer's transaction")
+    if connection.vendor == "postgresql":
+        transaction.on_commit(partial(_wake_listeners, alias), using=alias)
     return Event.objects.using(alias).create(
         kind=event.kind,
         board_id=event.board_id,

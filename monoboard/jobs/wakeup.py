@@ -15,13 +15,12 @@ import random
 import threading
 from collections.abc import Callable
 
+from monoboard.core.events import EVENTS_CHANNEL  # notified after each event commits
 from monoboard.lib.database import listen_params
 
 logger = logging.getLogger("monoboard.jobs")
 
 CHANNEL = "monoboard_jobs"
-#: Notified by the event log's insert trigger when an event commits (core 0002).
-EVENTS_CHANNEL = "monoboard_events"
 APPLICATION_NAME = "monoboard-jobs-listener"
 
 

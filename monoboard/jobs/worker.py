@@ -94,6 +94,10 @@ class Worker:
         self.stopping = threading.Event()
         self.wakeup = wakeup.Wakeup()
         self.events_wakeup = wakeup.Wakeup()
+        # Consumer passes take a task thread's turn: the worker keeps at most
+        # JOBS_CONCURRENCY database sessions busy, as it did before it had
+        # consumers, so it never takes more of a shared box than asked.
+        self._turns = threading.BoundedSemaphore(max(1, config.concurrency))
         self._in_hand: dict[int, queue.Row] = {}  # thread -> the task it runs
         self._claimed: deque[tuple[queue.Row, float]] = deque()  # not started: (row, when)
         self._lock = threading.Lock()
@@ -110,7 +114,8 @@ class Worker:
         if row is None:
             return False
         try:
-            self._run(row)
+            with self._turns:
+                self._run(row)
         finally:
             with self._lock:
                 self._in_hand.pop(threading.get_ident(), None)
@@ -218,7 +223,8 @@ class Worker:
                     if latest != seen_latest:
                         # A moment's pause gathers the events of a burst into one pass.
                         self.stopping.wait(self.config.events_gather_s)
-                        self.consume_events_once()
+                        with self._turns:
+                            self.consume_events_once()
                         seen_latest = latest
                 except DatabaseError:
                     logger.exception("event consumers: database error; retrying")

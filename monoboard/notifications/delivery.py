@@ -201,64 +201,96 @@ class SendFailed(Exception):
     """The mail server refused or could not be reached; the job is retried."""
 
 
-def send_one(email_id: int, *, mailer: BaseEmailBackend | None = None) -> str:
-    """Send one outbox email; the body of its job. Idempotent.
+WAITING = (OutboxState.PENDING, OutboxState.SENDING)
 
-    Returns "sent", "withheld", "failed" (attempts used up) or "done" (sent,
-    withheld or failed before). Raises :class:`SendFailed` when the job
-    should be tried again. The claim moves the row to ``sending`` first: a
-    worker that dies mid-send leaves it there, and the job, recovered once
-    that worker misses its heartbeats, claims it again; the email keeps its
-    Message-ID, so a server that had already taken it can drop the copy.
+
+def _claim(email_ids: list[int]) -> list[OutboxEmail]:
+    """Move these emails to ``sending`` (one UPDATE) and return those that were waiting.
+
+    A worker that dies mid-send leaves its emails in ``sending``; the job,
+    recovered once that worker misses its heartbeats, claims them again, and
+    each keeps its Message-ID, so a server that had already taken one can
+    drop the copy. Emails already sent, withheld or failed are left alone.
     """
-    claimed = OutboxEmail.objects.filter(
-        pk=email_id, state__in=(OutboxState.PENDING, OutboxState.SENDING)
-    ).update(state=OutboxState.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
-    if not claimed:
-        return "done"
-    sendable = _as_sendable(OutboxEmail.objects.select_related("user").get(pk=email_id))
+    emails = list(
+        OutboxEmail.objects.select_related("user").filter(pk__in=email_ids, state__in=WAITING)
+    )
+    OutboxEmail.objects.filter(pk__in=[e.pk for e in emails], state__in=WAITING).update(
+        state=OutboxState.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    for email in emails:
+        email.attempts += 1
+        email.state = OutboxState.SENDING
+    return emails
+
+
+def _deliver(email: OutboxEmail, backend: BaseEmailBackend, posts: dict[int, Post]) -> str:
+    """Send one claimed email: "sent", "withheld" or "failed"; SendFailed to retry."""
+    sendable = _as_sendable(email, posts)
     if sendable is None:
         return "withheld"
-    email = sendable
-    own = mailer is None
-    backend = mailer or mailers.default
     try:
-        if backend.send_messages([_as_message(email)]) != 1:
+        if backend.send_messages([_as_message(sendable)]) != 1:
             raise RuntimeError("the mail server accepted no recipient")
     except Exception as exc:  # any mailer error is recorded on the row
-        if _record_failure(email, exc):
+        if _record_failure(sendable, exc):
             return "failed"
-        raise SendFailed(f"email {email_id}: {exc}") from exc
-    finally:
-        if own:
-            backend.close()
-    OutboxEmail.objects.filter(pk=email_id).update(
+        raise SendFailed(f"email {email.pk}: {exc}") from exc
+    OutboxEmail.objects.filter(pk=email.pk).update(
         state=OutboxState.SENT, sent_at=timezone.now(), last_error=""
     )
     return "sent"
 
 
+def _posts_of(emails: list[OutboxEmail]) -> dict[int, Post]:
+    """Every post these emails are about, with its board, in one query."""
+    ids = {int(pid) for email in emails for pid in email.post_ids or []}
+    return Post.objects.select_related("board").in_bulk(ids) if ids else {}
+
+
+def send_one(email_id: int, *, mailer: BaseEmailBackend | None = None) -> str:
+    """Send one outbox email; the body of its retry job. Idempotent.
+
+    Returns "sent", "withheld", "failed" (attempts used up) or "done" (sent,
+    withheld or failed before); raises :class:`SendFailed` to be retried.
+    """
+    emails = _claim([email_id])
+    if not emails:
+        return "done"
+    backend = mailer or mailers.default
+    try:
+        return _deliver(emails[0], backend, _posts_of(emails))
+    finally:
+        if mailer is None:
+            backend.close()
+
+
 def send_batch(email_ids: list[int], *, retry_later: Callable[[int, int], None]) -> dict[str, int]:
     """Send these emails over one connection; the body of ``send_emails``.
 
-    An email that fails is recorded on its row and passed to
+    One query claims them and one reads the posts they are about, whatever
+    their number. An email that fails is recorded on its row and passed to
     ``retry_later(email_id, attempts)`` (its own job, after a backoff).
     """
     counts = {"sent": 0, "retrying": 0, "failed": 0, "withheld": 0, "done": 0}
+    emails = _claim(email_ids)
+    counts["done"] = len(set(email_ids)) - len(emails)
+    if not emails:
+        return counts
+    posts = _posts_of(emails)
     mailer = mailers.default
     try:
         mailer.open()
     except Exception:  # each send below reconnects and records its own error
         mailer.close()
     try:
-        for pk in email_ids:
+        for email in emails:
             try:
-                counts[send_one(pk, mailer=mailer)] += 1
+                counts[_deliver(email, mailer, posts)] += 1
             except SendFailed:
                 mailer.close()  # a fresh connection for the next email
                 counts["retrying"] += 1
-                attempts = OutboxEmail.objects.filter(pk=pk).values_list("attempts", flat=True)
-                retry_later(pk, int(attempts.first() or 1))
+                retry_later(int(email.pk), email.attempts)
     finally:
         mailer.close()
     return counts
@@ -292,15 +324,14 @@ WITHHELD_REASON = (
 )
 
 
-def _visible_post_ids(user: User | None, post_ids: list[int]) -> set[int]:
+def _visible_post_ids(user: User | None, post_ids: list[int], posts: dict[int, Post]) -> set[int]:
     """Those of ``post_ids`` that ``user`` may see now; a deleted post is not seen."""
     if user is None or not post_ids:
         return set()
-    posts = Post.objects.select_related("board").in_bulk(post_ids)
-    return {pid for pid, post in posts.items() if access.can_view_post(user, post)}
+    return {pid for pid in post_ids if pid in posts and access.can_view_post(user, posts[pid])}
 
 
-def _as_sendable(email: OutboxEmail) -> OutboxEmail | None:
+def _as_sendable(email: OutboxEmail, posts: dict[int, Post]) -> OutboxEmail | None:
     """The email as it may leave now, or None when it is withheld.
 
     An email names its posts (``post_ids``); each is checked against the
@@ -311,7 +342,7 @@ def _as_sendable(email: OutboxEmail) -> OutboxEmail | None:
     wanted = [int(pid) for pid in email.post_ids or []]
     if not wanted:
         return email
-    if set(wanted) <= _visible_post_ids(email.user, wanted):
+    if set(wanted) <= _visible_post_ids(email.user, wanted, posts):
         return email
     if email.kind == links.DIGEST and email.user is not None:
         items = list(

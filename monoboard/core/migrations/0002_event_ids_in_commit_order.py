@@ -8,10 +8,10 @@ serialised from the event's insert to its writer's commit: the next id is
 drawn only after the previous event's transaction has ended. Services emit as
 their last write, so the lock is held only for the commit itself.
 
-It also sends ``pg_notify('monoboard_events', '')``, which PostgreSQL
-delivers when (and only if) the transaction commits: the jobs worker's
-consumers and the ``pg-notify`` stream backend wake at once. SQLite needs
-neither (writers are serialised; readers poll).
+The wake-up NOTIFY is not sent from here: a NOTIFY inside the transaction
+takes PostgreSQL's notification lock at commit, a second queue that every
+write would pass through; ``emit()`` sends it right after the commit
+instead. SQLite needs none of this (writers are serialised; readers poll).
 """
 
 from typing import Any
@@ -20,7 +20,6 @@ from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
-CHANNEL = "monoboard_events"
 FUNCTION = "monoboard_event_append"
 TRIGGER = "monoboard_event_append"
 #: The advisory lock key shared by every appender ("mbev" in ASCII).
@@ -42,7 +41,6 @@ def create_trigger(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> 
         BEGIN
             PERFORM pg_advisory_xact_lock({LOCK_KEY});
             NEW.id := nextval(pg_get_serial_sequence('{table}', 'id'));
-            PERFORM pg_notify('{CHANNEL}', '');
             RETURN NEW;
         END
         $$

@@ -1,8 +1,7 @@
 """Stage 2: PostgreSQL LISTEN/NOTIFY wakes the events processes at once.
 
-The event log's insert trigger (``core`` migration 0002) sends
-``pg_notify(channel)`` in the writer's transaction, so listeners hear it when
-the event commits. Each events
+``core.events.emit()`` sends ``pg_notify(channel)`` right after the
+writer's transaction commits. Each events
 process keeps one *direct* connection (LISTEN does not work through
 PgBouncer's transaction pooling; ``DATABASE_DIRECT_URL`` bypasses it),
 reconnects with capped exponential backoff, and still catches up from the
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from monoboard.core.events import EVENTS_CHANNEL
 from monoboard.lib.database import listen_params
 from monoboard.realtime.bus.base import Backend
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from monoboard.realtime.bus.hub import Hub
 
 logger = logging.getLogger(__name__)
-CHANNEL = "monoboard_events"
+CHANNEL = EVENTS_CHANNEL
 
 
 class PgNotifyBackend(Backend):
