@@ -44,16 +44,8 @@ logger = logging.getLogger("monoboard.events")
 
 @dataclass(frozen=True)
 class Progress:
-    consumer: str
     read: int  # events read (wanted or not)
-    handled: int  # events handed to the handler
-    position: int
-
-
-class _Failed(Exception):
-    def __init__(self, event_id: int, cause: BaseException) -> None:
-        super().__init__(f"event {event_id}: {cause!r}")
-        self.event_id, self.cause = event_id, cause
+    position: int  # -1: another worker holds this consumer
 
 
 def _position_row(alias: str, name: str) -> ConsumerPosition | None:
@@ -80,7 +72,7 @@ def consume(item: Consumer, *, batch: int | None = None) -> Progress:
         with transaction.atomic(using=alias):
             row = _position_row(alias, item.name)
             if row is None:
-                return Progress(item.name, 0, 0, -1)
+                return Progress(0, -1)
             events = Event.objects.using(alias).filter(id__gt=row.position)
             skip_to = row.failed_event_id if row.failures >= settings.EVENTS_MAX_FAILURES else None
             if skip_to is not None:
@@ -95,11 +87,7 @@ def consume(item: Consumer, *, batch: int | None = None) -> Progress:
                 if event.kind in item.kinds:
                     wanted.append((event.id, as_domain_event(event)))
             if wanted:
-                try:
-                    item.handle_batch(wanted)
-                except HandlerFailed as failed:
-                    raise _Failed(failed.event_id, failed.__cause__ or failed) from failed
-            handled = len(wanted)
+                item.handle_batch(wanted)  # HandlerFailed names the event that failed
             if skip_to is not None and read < limit:
                 logger.error(
                     "consumer %s: gave up on event %s after %d failures: %s",
@@ -115,19 +103,20 @@ def consume(item: Consumer, *, batch: int | None = None) -> Progress:
             if read or skip_to is not None:
                 row.updated_at = timezone.now()
                 row.save(using=alias)
-            return Progress(item.name, read, handled, row.position)
-    except _Failed as failed:
-        _record_failure(alias, item.name, failed)
-        raise failed.cause from None
+            return Progress(read, row.position)
+    except HandlerFailed as failed:
+        cause = failed.__cause__ or failed
+        _record_failure(alias, item.name, failed.event_id, cause)
+        raise cause from None
 
 
-def _record_failure(alias: str, name: str, failed: _Failed) -> None:
+def _record_failure(alias: str, name: str, event_id: int, cause: BaseException) -> None:
     with transaction.atomic(using=alias):
         row = ConsumerPosition.objects.using(alias).select_for_update().get(name=name)
-        same = row.failed_event_id == failed.event_id
+        same = row.failed_event_id == event_id
         row.failures = row.failures + 1 if same else 1
-        row.failed_event_id = failed.event_id
-        row.last_error = f"event {failed.event_id}: {failed.cause!r}"[:2000]
+        row.failed_event_id = event_id
+        row.last_error = f"event {event_id}: {cause!r}"[:2000]
         row.updated_at = timezone.now()
         row.save(using=alias)
     logger.warning("consumer %s failed (%d in a row): %s", name, row.failures, row.last_error)
@@ -187,15 +176,6 @@ def drain(*, max_passes: int = 1000, everyone: bool = True) -> int:
         if not read:
             return total
     return total
-
-
-def lag() -> dict[str, int]:
-    """Events each consumer has yet to read, by name."""
-    latest = latest_event_id()
-    positions = dict(
-        ConsumerPosition.objects.using(log_alias(write=False)).values_list("name", "position")
-    )
-    return {item.name: max(0, latest - positions.get(item.name, 0)) for item in consumers()}
 
 
 def start_new_consumers(*, using: str) -> list[str]:

@@ -166,14 +166,12 @@ def event_prune(*, now: datetime | None = None, batch: int = 1000) -> int:
     """Delete events past the retention window that every consumer has read."""
     cutoff = (now or timezone.now()) - timedelta(hours=settings.EVENTS_RETENTION_HOURS)
     alias = log_alias()
-    read_by_all = min(
-        [p.position for p in ConsumerPosition.objects.using(alias).all()] or [latest_event_id()]
-    )
-    unread = {c.name for c in consumers()} - set(
-        ConsumerPosition.objects.using(alias).values_list("name", flat=True)
-    )
-    if unread:  # a consumer that never ran has read nothing yet
-        return 0
+    positions = dict(ConsumerPosition.objects.using(alias).values_list("name", "position"))
+    registered = [c.name for c in consumers()]
+    if any(name not in positions for name in registered):
+        return 0  # a consumer that never ran has read nothing yet
+    # Only registered consumers count: a position left by a removed one holds nothing back.
+    read_by_all = min((positions[name] for name in registered), default=latest_event_id())
     deleted = 0
     while True:
         ids = list(

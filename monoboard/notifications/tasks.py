@@ -7,8 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.tasks import task
+from django.utils import timezone
 
 from monoboard.jobs import retry_policy
+from monoboard.jobs.policy import backoff_delay, policy_for
 from monoboard.notifications import delivery
 
 
@@ -44,10 +46,6 @@ def send_emails(email_ids: list[int]) -> dict[str, int]:
 
 
 def _retry_later(email_id: int, attempts: int) -> None:
-    from django.utils import timezone
-
-    from monoboard.jobs.policy import backoff_delay, policy_for
-
     delay = backoff_delay(attempts, policy_for(send_email.module_path))
     run_after = timezone.now() + timedelta(seconds=delay)
     send_email.using(run_after=run_after).enqueue(email_id)
