@@ -127,6 +127,27 @@ def test_instant_email_to_a_deactivated_recipient_of_a_now_private_board_is_not_
     assert sent_to(other_member.email) == []
 
 
+def _two_posts_waiting_in_a_digest(
+    jobs: Jobs,
+    post: Post,
+    board: Board,
+    member: User,
+    reader: User,
+    moderator: User,
+    capture: Capture,
+) -> None:
+    """``reader`` takes digests, voted on ``post`` and a second post; both got a comment."""
+    _digest_only(reader)
+    second = boards.post_create(board=board, author=member, title="Export to CSV")
+    for p in (post, second):
+        with capture(execute=True):
+            boards.vote_toggle(post=p, user=reader)
+    jobs.run()
+    _comment(post, moderator, capture)
+    _comment(second, moderator, capture)
+    jobs.run()
+
+
 def test_digest_leaves_out_a_post_hidden_before_it_was_built(
     jobs: Jobs,
     post: Post,
@@ -136,15 +157,15 @@ def test_digest_leaves_out_a_post_hidden_before_it_was_built(
     moderator: User,
     django_capture_on_commit_callbacks: Capture,
 ) -> None:
-    _digest_only(other_member)
-    second = boards.post_create(board=public_board, author=member, title="Export to CSV")
-    for p in (post, second):
-        with django_capture_on_commit_callbacks(execute=True):
-            boards.vote_toggle(post=p, user=other_member)
-    jobs.run()
-    _comment(post, moderator, django_capture_on_commit_callbacks)
-    _comment(second, moderator, django_capture_on_commit_callbacks)
-    jobs.run()
+    _two_posts_waiting_in_a_digest(
+        jobs,
+        post,
+        public_board,
+        member,
+        other_member,
+        moderator,
+        django_capture_on_commit_callbacks,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         boards.post_set_hidden(post=post, actor=moderator, hidden=True)
     mail.outbox.clear()
@@ -169,15 +190,15 @@ def test_digest_built_then_post_hidden_is_checked_again_when_sent(
     moderator: User,
     django_capture_on_commit_callbacks: Capture,
 ) -> None:
-    _digest_only(other_member)
-    second = boards.post_create(board=public_board, author=member, title="Export to CSV")
-    for p in (post, second):
-        with django_capture_on_commit_callbacks(execute=True):
-            boards.vote_toggle(post=p, user=other_member)
-    jobs.run()
-    _comment(post, moderator, django_capture_on_commit_callbacks)
-    _comment(second, moderator, django_capture_on_commit_callbacks)
-    jobs.run()
+    _two_posts_waiting_in_a_digest(
+        jobs,
+        post,
+        public_board,
+        member,
+        other_member,
+        moderator,
+        django_capture_on_commit_callbacks,
+    )
     mail.outbox.clear()
 
     # The digest is queued naming both posts; one is hidden before it leaves.
