@@ -9,6 +9,8 @@ With ``BENCH_MEASURE_S`` set, the statistics cover the steady state only:
 once every user has started (members have signed in, each sign-in an
 argon2 hash, so 50 of them at once take seconds), they are reset after
 ``BENCH_SETTLE_S`` more seconds and the run stops ``BENCH_MEASURE_S`` later.
+The reset creates ``BENCH_STEADY_FILE`` (when set), so that the orchestrator
+can read the servers' CPU time at the same moment.
 Locust's own ``-t`` stays as the upper bound when the steady state never
 comes (a sign-in that fails stops its user).
 """
@@ -34,6 +36,7 @@ WORDS = ["export", "dark mode", "slack", "api", "billing", "mobile", "search", "
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 MEASURE_S = float(os.environ.get("BENCH_MEASURE_S", "0"))
 SETTLE_S = float(os.environ.get("BENCH_SETTLE_S", "3"))
+STEADY_FILE = os.environ.get("BENCH_STEADY_FILE", "")
 
 
 class SteadyState:
@@ -49,8 +52,15 @@ class SteadyState:
         cls.started += 1
         if cls.started == runner.target_user_count:
             logging.warning("all %d users started; measuring after %gs", cls.started, SETTLE_S)
-            gevent.spawn_later(SETTLE_S, runner.stats.reset_all)
+            gevent.spawn_later(SETTLE_S, cls.measure_from_now, runner)
             gevent.spawn_later(SETTLE_S + MEASURE_S, runner.quit)
+
+    @staticmethod
+    def measure_from_now(runner: Any) -> None:
+        runner.stats.reset_all()
+        if STEADY_FILE:
+            with open(STEADY_FILE, "w") as fh:
+                fh.write("steady\n")
 
 
 def _csrf(html: str) -> str:

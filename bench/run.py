@@ -24,14 +24,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "monoboard.settings")
 
+from bench import cpu
 from bench.stack import ROOT, manage, nginx_static, product
 
 SIZES: dict[str, list[str]] = {
@@ -161,15 +165,23 @@ def locust(
     mix: str,
     stage: str,
     site: dict[str, list[str]],
+    at_steady_state: Callable[[], None] = lambda: None,
 ) -> list[Row]:
     """Run the Locust mix; report ``seconds`` of steady state once all users started.
 
     ``warmup`` bounds the time the users may take to start (sign-ins are
     argon2 hashes); past it Locust stops and the table covers the whole run.
+    ``at_steady_state`` is called when the measured part begins.
     """
     with tempfile.TemporaryDirectory() as tmp:
         prefix = Path(tmp) / "mix"
+        steady = Path(tmp) / "steady"
+        watcher = threading.Thread(
+            target=_when_created, args=(steady, at_steady_state, warmup + 30), daemon=True
+        )
+        watcher.start()
         env = {
+            "BENCH_STEADY_FILE": str(steady),
             **os.environ,
             "BENCH_BOARDS": json.dumps(site["boards"]),
             "BENCH_POSTS": json.dumps(site["posts"]),
@@ -230,6 +242,15 @@ def locust(
         return rows
 
 
+def _when_created(path: Path, then: Callable[[], None], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+    then()
+
+
 def seed_site(env: dict[str, str], size: str, marker: Path) -> None:
     manage("migrate", "--no-input", env=env)
     manage("collectstatic", "--no-input", "-v", "0", env=env)
@@ -252,10 +273,16 @@ def seed_site(env: dict[str, str], size: str, marker: Path) -> None:
 
 
 def measure_stage(
-    stage: str, env: dict[str, str], args: argparse.Namespace, marker: Path, notes: list[str]
+    stage: str,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    marker: Path,
+    notes: list[str],
+    db_pids: tuple[int, ...] = (),
 ) -> list[Row]:
     print(f"== stage {stage}", flush=True)
     seed_site(env, args.size, marker)
+    manage("shell", "-c", EMAIL_DELIVERY.format(delivery=args.email), env=env)
     site = json.loads(manage("shell", "-c", DISCOVER, env=env).strip().splitlines()[-1])
     rows: list[Row] = []
     with product(env, workers=args.workers) as base:
@@ -287,20 +314,84 @@ def measure_stage(
             if row:
                 rows.append(row)
         before = server_figures(base)
-        rows.extend(
-            locust(
-                base,
-                users=args.users,
-                seconds=args.duration,
-                warmup=args.warmup,
-                mix=args.mix,
-                stage=stage,
-                site=site,
-            )
+        emails_before = email_counts(env)
+        app = cpu.serve_processes(int(base.rpartition(":")[2]))
+
+        def cpu_now() -> tuple[float, float]:
+            return cpu.tree_seconds(app), cpu.tree_seconds(list(db_pids))
+
+        cpu_before = [cpu_now()]  # replaced once the measured part begins
+        mixed = locust(
+            base,
+            users=args.users,
+            seconds=args.duration,
+            warmup=args.warmup,
+            mix=args.mix,
+            stage=stage,
+            site=site,
+            at_steady_state=lambda: cpu_before.append(cpu_now()),
         )
+        cpu_after = cpu_now()
+        rows.extend(mixed)
+        figures = [
+            describe_server(before, server_figures(base)),
+            describe_emails(emails_before, email_counts(env)),
+            describe_cpu(cpu_before[-1], cpu_after, mixed, bool(db_pids)),
+        ]
         notes.append(f"{stage}, server side during the Locust run (sign-ins included): "
-                     + describe_server(before, server_figures(base)))  # fmt: skip
+                     + "; ".join(figures))  # fmt: skip
     return rows
+
+
+#: Sets every user's delivery for every kind (no row means instant).
+EMAIL_DELIVERY = """
+from monoboard.accounts.models import User
+from monoboard.notifications.models import Kind, Preference
+Preference.objects.all().delete()
+if "{delivery}" != "instant":
+    Preference.objects.bulk_create(
+        Preference(user_id=uid, kind=kind, delivery="{delivery}")
+        for uid in User.objects.values_list("pk", flat=True) for kind in Kind.values
+    )
+"""
+
+EMAILS = """
+import json
+from django.db.models import Count
+from monoboard.notifications.models import OutboxEmail
+rows = OutboxEmail.objects.values_list("state").annotate(n=Count("id"))
+print(json.dumps(dict(rows)))
+"""
+
+
+def describe_cpu(
+    before: tuple[float, float], after: tuple[float, float], rows: list[Row], db: bool
+) -> str:
+    """CPU seconds of the product (web, events, worker) and of the database servers
+    over the measured part of the mix, and per measured request."""
+    requests = sum(row.requests for row in rows) or 1
+    app_s = after[0] - before[0]
+    per_request = 1000 * app_s / requests
+    text = f"measured part only: product CPU {app_s:.1f} s ({per_request:.1f} ms per request)"
+    if db:
+        db_s = after[1] - before[1]
+        text += f", database CPU {db_s:.1f} s ({1000 * db_s / requests:.1f} ms)"
+    return text
+
+
+def email_counts(env: dict[str, str]) -> dict[str, int]:
+    """Outbox emails by state: sending them is background work that shares the box."""
+    counts: dict[str, int] = json.loads(manage("shell", "-c", EMAILS, env=env).splitlines()[-1])
+    return counts
+
+
+def describe_emails(before: dict[str, int], after: dict[str, int]) -> str:
+    def grew(state: str) -> int:
+        return after.get(state, 0) - before.get(state, 0)
+
+    queued = sum(after.values()) - sum(before.values())
+    waiting = after.get("pending", 0) + after.get("sending", 0)
+    return f"{queued:,} emails queued and {grew('sent'):,} sent during the run, {waiting:,} waiting"
 
 
 #: Figures read from the product's own /metrics around the Locust run.
@@ -384,6 +475,12 @@ def main() -> None:
         choices=sorted(MIXES),
         default="realistic",
         help="realistic: visitors and members; members: signed-in members only",
+    )
+    parser.add_argument(
+        "--email",
+        choices=("instant", "none"),
+        default="instant",
+        help="every member's email delivery: none measures the requests without email sending",
     )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument(
@@ -475,7 +572,7 @@ def _postgres_stages(
             "DB_POOL": "psycopg",
         }
         if "postgres" in stages:
-            rows += measure_stage("2 postgres", env, args, marker, notes)
+            rows += measure_stage("2 postgres", env, args, marker, notes, (pg.process.pid,))
         if "pgbouncer" in stages:
             with servers.pgbouncer_server(pg) as bouncer:
                 rows += measure_stage(
@@ -490,6 +587,7 @@ def _postgres_stages(
                     args,
                     marker,
                     notes,
+                    (pg.process.pid, bouncer.process.pid),
                 )
     return rows
 
