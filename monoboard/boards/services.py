@@ -923,9 +923,10 @@ def attachment_store_thumbnail(*, attachment_id: int) -> bool:
 
     Idempotent: an attachment that has one already, or was removed, is left
     alone. A thumbnail made for an attachment removed meanwhile is deleted.
+    The event makes cached pages show the thumbnail instead of the full image.
     """
-    row = Attachment.objects.filter(pk=attachment_id).first()
-    if row is None or row.thumb_name or row.post_id is None:
+    row = Attachment.objects.select_related("post").filter(pk=attachment_id).first()
+    if row is None or row.thumb_name or row.post is None:
         return False
     data = images.thumbnail(
         files.read(row.file_name),
@@ -937,6 +938,8 @@ def attachment_store_thumbnail(*, attachment_id: int) -> bool:
         stored = Attachment.objects.filter(
             pk=attachment_id, thumb_name="", post__isnull=False
         ).update(thumb_name=thumb)
+        if stored:
+            _event("attachment.thumbnail_made", row.post, None, attachment_id=attachment_id)
     if not stored:
         files.remove([thumb])
     return bool(stored)

@@ -9,6 +9,7 @@ the same shape monoboard/settings.py builds from ``STORAGE_S3_*``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ def s3_server() -> Iterator[S3Server]:
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server.start()
     try:
         wait_for_port("127.0.0.1", port, timeout=20.0)
