@@ -8,14 +8,11 @@ the checked view in attachment_views.py.
 from __future__ import annotations
 
 import contextlib
-import logging
 import secrets
 from collections.abc import Iterable
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
-
-log = logging.getLogger(__name__)
 
 PREFIX = "attachments/"
 
