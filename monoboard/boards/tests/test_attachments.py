@@ -501,3 +501,41 @@ def test_the_orphan_job_runs_as_a_task(member: User, public_board: Board) -> Non
     new_post(public_board, member, png_upload())
     result = prune_attachments.call()
     assert result == {"detached": 0, "stray_files": 0}
+
+
+def test_s3_storage_is_configured_from_the_environment_alone() -> None:
+    """STORAGE_S3_* switch the default storage to S3 and let pages load images from it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps([settings.STORAGES['default'], settings.SECURE_CSP['img-src']]))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "monoboard.settings",
+        "STORAGE_S3_BUCKET": "feedback-files",
+        "STORAGE_S3_ENDPOINT_URL": "https://s3.example.net:9000/",
+        "STORAGE_S3_ACCESS_KEY_ID": "key",
+        "STORAGE_S3_SECRET_ACCESS_KEY": "secret",
+        "STORAGE_S3_REGION": "eu-west-1",
+        "STORAGE_S3_ADDRESSING_STYLE": "path",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    storage, img_src = json.loads(out.stdout.strip().splitlines()[-1])
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = storage["OPTIONS"]
+    assert options["bucket_name"] == "feedback-files"
+    assert options["endpoint_url"] == "https://s3.example.net:9000/"
+    assert (options["access_key"], options["secret_key"]) == ("key", "secret")
+    assert options["region_name"] == "eu-west-1"
+    assert options["addressing_style"] == "path"
+    assert options["default_acl"] is None
+    assert options["querystring_auth"] is True
+    assert options["file_overwrite"] is False
+    assert img_src[-1] == "https://s3.example.net:9000"
