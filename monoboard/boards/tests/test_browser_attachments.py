@@ -18,7 +18,7 @@ from monoboard.boards.tests.images import image_bytes
 CHROMIUM = "/usr/bin/chromium"
 WAIT_MS = 10_000
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
+PHONE: Any = {"width": 390, "height": 844}
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
@@ -39,7 +39,7 @@ PASTE = """(data) => {
 def test_upload_with_the_button_and_paste_into_a_comment_on_a_phone(
     live_server: Any, member: User, public_board: Board
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import FilePayload, sync_playwright
 
     client = Client()
     client.force_login(member)
@@ -50,7 +50,7 @@ def test_upload_with_the_button_and_paste_into_a_comment_on_a_phone(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            context = browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+            context = browser.new_context(viewport=PHONE)
             context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
             page = context.new_page()
             page.set_default_timeout(WAIT_MS)
@@ -62,7 +62,7 @@ def test_upload_with_the_button_and_paste_into_a_comment_on_a_phone(
             page.fill("#id_title", "Photos of the problem")
             page.set_input_files(
                 "[data-testid=new-post-form] [data-testid=image-input]",
-                files=[{"name": "screen.png", "mimeType": "image/png", "buffer": png}],
+                files=[FilePayload(name="screen.png", mimeType="image/png", buffer=png)],
             )
             page.click("[data-testid=new-post-submit]")
             page.wait_for_selector("[data-testid=post-images] [data-testid=image-thumb]")
