@@ -183,6 +183,31 @@ def test_the_author_adds_images_to_an_existing_post_from_its_page(
     assert Attachment.objects.filter(post=post, comment=None).count() == 2
 
 
+def test_only_the_author_or_a_moderator_adds_images_to_a_post(
+    member: User, other_member: User, moderator: User, public_board: Board
+) -> None:
+    post = new_post(public_board, member)
+    url = reverse("boards:attachments_add", args=[public_board.slug, post.pk])
+    assert client_for(other_member).post(url, {"images": [png_upload()]}).status_code == 403
+    assert Client().post(url, {"images": [png_upload()]}).status_code == 302  # to sign in
+    assert client_for(moderator).post(url, {"images": [png_upload()]}).status_code == 302
+    assert Attachment.objects.filter(post=post).count() == 1
+    assert stored_names() == {Attachment.objects.get(post=post).file_name}
+
+
+def test_a_refused_image_added_to_a_post_answers_400_with_the_reason(
+    member: User, public_board: Board
+) -> None:
+    post = new_post(public_board, member)
+    response = client_for(member).post(
+        reverse("boards:attachments_add", args=[public_board.slug, post.pk]),
+        {"images": [upload(bmp_bytes(), "scan.png")]},
+    )
+    assert response.status_code == 400
+    assert "scan.png: This file is not a PNG, JPEG, WebP or GIF image." in response.content.decode()
+    assert Attachment.objects.count() == 0
+
+
 # --- Refusals: a clear 400, and nothing the person typed is lost ----------------------
 
 
