@@ -41,6 +41,12 @@ def _static_files_without_collectstatic(settings: Any) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploaded files go to a folder of the test's own, never to var/media."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 def make_user(email: str, role: str = Role.MEMBER, name: str = "") -> User:
     return User.objects.create_user(email=email, password=PASSWORD, role=role, name=name)
 

@@ -241,7 +241,51 @@ STORAGES: dict[str, dict[str, Any]] = {
 WHITENOISE_MANIFEST_STRICT = False
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
+# Never served as a URL: every stored file goes out through a checked view
+# (monoboard/boards/attachment_views.py), so /media/ has no route.
 MEDIA_URL = "/media/"
+
+# --- Image attachments (docs/attachments.md) ----------------------------------
+# Files live in STORAGES["default"]: the file system under MEDIA_ROOT, or an
+# S3-compatible bucket when STORAGE_S3_BUCKET is set.
+STORAGE_S3_BUCKET = env_str("STORAGE_S3_BUCKET")
+if STORAGE_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL") or None,
+            "access_key": env_str("STORAGE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("STORAGE_S3_SECRET_ACCESS_KEY") or None,
+            "region_name": env_str("STORAGE_S3_REGION") or None,
+            "addressing_style": env_choice(
+                "STORAGE_S3_ADDRESSING_STYLE", "auto", ("auto", "path", "virtual")
+            ),
+            "location": env_str("STORAGE_S3_PREFIX"),
+            "default_acl": None,  # objects stay private; the bucket policy decides
+            "querystring_auth": True,
+            "querystring_expire": env_int("STORAGE_S3_URL_EXPIRY_S", 60, minimum=1, maximum=3600),
+            "file_overwrite": False,
+        },
+    }
+#: "redirect": the checked view answers 302 to a short-lived presigned URL;
+#: "stream": the app reads the object and sends it itself. File systems always stream.
+ATTACHMENT_S3_DELIVERY = env_choice("ATTACHMENT_S3_DELIVERY", "redirect", ("redirect", "stream"))
+if STORAGE_S3_BUCKET and ATTACHMENT_S3_DELIVERY == "redirect":
+    # Images follow the redirect to the bucket: the page's CSP must allow its origin.
+    _endpoint = STORAGES["default"]["OPTIONS"]["endpoint_url"]
+    _parts = _endpoint.split("/", 3) if _endpoint else []
+    SECURE_CSP["img-src"] = [
+        *SECURE_CSP["img-src"],
+        "/".join(_parts[:3]) if len(_parts) >= 3 else "https://*.amazonaws.com",
+    ]
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000, minimum=10_000)
+ATTACHMENT_MAX_PER_ITEM = env_int("ATTACHMENT_MAX_PER_ITEM", 8, minimum=1, maximum=50)
+ATTACHMENT_THUMB_PX = env_int("ATTACHMENT_THUMB_PX", 480, minimum=32, maximum=2048)
+#: Attachments detached from any post and stored files with no row are removed
+#: by the hourly boards.prune_attachments job once this old.
+ATTACHMENT_ORPHAN_HOURS = env_int("ATTACHMENT_ORPHAN_HOURS", 24, minimum=1)
 
 # --- Locale -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

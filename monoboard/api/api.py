@@ -11,7 +11,16 @@ from ninja.parser import Parser
 
 from monoboard.api import errors
 from monoboard.api.auth import api_auth
-from monoboard.api.routers import boards, catalog, comments, posts, site, tokens, votes
+from monoboard.api.routers import (
+    attachments,
+    boards,
+    catalog,
+    comments,
+    posts,
+    site,
+    tokens,
+    votes,
+)
 from monoboard.api.schemas import Problem
 
 PROBLEM_RESPONSE = {
@@ -62,5 +71,5 @@ api = MonoboardAPI(
     openapi_url="/openapi.json",
 )
 errors.install(api)
-for module in (boards, posts, votes, comments, catalog, site, tokens):
+for module in (boards, posts, votes, comments, attachments, catalog, site, tokens):
     api.add_router("", module.router)

@@ -10,8 +10,8 @@ from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
 from monoboard.api.errors import NUL_ERROR
-from monoboard.boards import access
-from monoboard.boards.models import Board, Comment, Post, Status, Tag, Vote
+from monoboard.boards import access, selectors
+from monoboard.boards.models import Attachment, Board, Comment, Post, Status, Tag, Vote
 from monoboard.lib.text import NUL_MESSAGE, contains_nul
 
 #: Database ids fit in a signed 64-bit integer; larger numbers are refused as
@@ -134,6 +134,34 @@ def _merge_target_id(post: Post) -> int | None:
     return int(target.pk) if target is not None else None
 
 
+class AttachmentOut(Schema):
+    id: str = Field(description="the image's public key")
+    url: str = Field(description="the full image, checked against the post's visibility")
+    thumbnail_url: str = Field(description="a small WebP; the full image until it is made")
+    thumbnail_ready: bool
+    content_type: str
+    width: int
+    height: int
+    size: int
+    comment_id: int | None
+    created_at: datetime
+
+    @staticmethod
+    def of(row: Attachment) -> dict[str, Any]:
+        return {
+            "id": row.key,
+            "url": f"/attachments/{row.key}/",
+            "thumbnail_url": f"/attachments/{row.key}/thumb/",
+            "thumbnail_ready": bool(row.thumb_name),
+            "content_type": row.content_type,
+            "width": row.width,
+            "height": row.height,
+            "size": row.size,
+            "comment_id": row.comment_id,
+            "created_at": row.created_at,
+        }
+
+
 class PostOut(Schema):
     id: int
     board: str
@@ -151,10 +179,18 @@ class PostOut(Schema):
     created_at: datetime
     updated_at: datetime
     url: str
+    attachments: list[AttachmentOut]
 
     @staticmethod
-    def of(post: Post, board: Board | None = None, tags: list[Tag] | None = None) -> dict[str, Any]:
+    def of(
+        post: Post,
+        board: Board | None = None,
+        tags: list[Tag] | None = None,
+        attachments: list[Attachment] | None = None,
+    ) -> dict[str, Any]:
         board = board or post.board
+        if attachments is None:
+            attachments = selectors.attachments_for_posts([post.pk])[post.pk]
         return {
             "id": post.pk,
             "board": board.slug,
@@ -173,6 +209,7 @@ class PostOut(Schema):
             "created_at": post.created_at,
             "updated_at": post.updated_at,
             "url": f"/b/{board.slug}/p/{post.pk}/",
+            "attachments": [AttachmentOut.of(a) for a in attachments],
         }
 
 
@@ -239,9 +276,12 @@ class CommentOut(Schema):
     deleted: bool
     created_at: datetime
     edited_at: datetime | None
+    attachments: list[AttachmentOut]
 
     @staticmethod
-    def of(comment: Comment) -> dict[str, Any]:
+    def of(comment: Comment, attachments: list[Attachment] | None = None) -> dict[str, Any]:
+        if attachments is None:
+            attachments = selectors.comment_attachments(comment)
         return {
             "id": comment.pk,
             "post_id": comment.post_id,
@@ -253,6 +293,7 @@ class CommentOut(Schema):
             "deleted": comment.deleted_at is not None,
             "created_at": comment.created_at,
             "edited_at": comment.edited_at,
+            "attachments": [AttachmentOut.of(a) for a in attachments],
         }
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from monoboard.boards.models import SiteSettings
@@ -11,4 +12,4 @@ def site(request: HttpRequest) -> dict[str, object]:
     if cached is None:
         cached = SiteSettings.load()
         request._monoboard_site = cached  # type: ignore[attr-defined]
-    return {"site": cached}
+    return {"site": cached, "max_images": settings.ATTACHMENT_MAX_PER_ITEM}

@@ -212,3 +212,49 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id}: {self.from_status_id} -> {self.to_status_id}"
+
+
+class Attachment(models.Model):
+    """An image on a post or on one of its comments, stored in ``STORAGES["default"]``.
+
+    ``post`` is set for comment attachments too, so that one rule (can the
+    viewer see this post?) decides who may fetch every file. Both links are
+    cleared when the post is deleted or the comment is deleted: a detached
+    attachment is never served, and its files are removed by a job.
+    ``key`` is the random public name in URLs; ``file_name`` the random
+    storage name, never shown.
+    """
+
+    key = models.CharField(max_length=32, unique=True)
+    post = models.ForeignKey(
+        Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    comment = models.ForeignKey(
+        Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=200)
+    thumb_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=40)
+    original_name = models.CharField(max_length=120, blank=True)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    detached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["post", "comment", "id"], name="attachment_post"),
+            models.Index(fields=["comment"], name="attachment_comment"),
+            models.Index(
+                fields=["detached_at"],
+                name="attachment_detached",
+                condition=Q(detached_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -13,7 +13,16 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from monoboard.boards import access
-from monoboard.boards.models import Board, Comment, Post, Status, StatusChange, Tag, Vote
+from monoboard.boards.models import (
+    Attachment,
+    Board,
+    Comment,
+    Post,
+    Status,
+    StatusChange,
+    Tag,
+    Vote,
+)
 from monoboard.lib.cursor import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -105,6 +114,47 @@ def post_comments(post: Post) -> list[Comment]:
         Comment.objects.filter(post=post)
         .select_related("author")
         .order_by("-is_pinned", "created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class PostAttachments:
+    on_post: list[Attachment]
+    by_comment: dict[int, list[Attachment]]
+
+
+def post_attachments(post: Post) -> PostAttachments:
+    """The post's images and its comments' images, in upload order, in one query."""
+    on_post: list[Attachment] = []
+    by_comment: dict[int, list[Attachment]] = {}
+    for row in Attachment.objects.filter(post=post).order_by("id"):
+        if row.comment_id is None:
+            on_post.append(row)
+        else:
+            by_comment.setdefault(row.comment_id, []).append(row)
+    return PostAttachments(on_post=on_post, by_comment=by_comment)
+
+
+def attachments_for_posts(post_ids: list[int]) -> dict[int, list[Attachment]]:
+    """Each post's own images (not its comments'), for API lists, in one query."""
+    found: dict[int, list[Attachment]] = {pk: [] for pk in post_ids}
+    rows = Attachment.objects.filter(post_id__in=post_ids, comment__isnull=True).order_by("id")
+    for row in rows:
+        assert row.post_id is not None
+        found[row.post_id].append(row)
+    return found
+
+
+def comment_attachments(comment: Comment) -> list[Attachment]:
+    return list(Attachment.objects.filter(comment=comment).order_by("id"))
+
+
+def attachment_by_key(key: str) -> Attachment | None:
+    """An attached image by its public key, with its post, board and comment; None if detached."""
+    return (
+        Attachment.objects.select_related("post__board", "comment")
+        .filter(key=key, post__isnull=False)
+        .first()
     )
 
 

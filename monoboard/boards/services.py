@@ -10,18 +10,23 @@ models directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime
+import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError, Q
+from django.db.models import F, ProtectedError, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
-from monoboard.boards import access
+from monoboard.boards import access, files, images
 from monoboard.boards.models import (
+    Attachment,
     Board,
     Comment,
     Post,
@@ -33,6 +38,7 @@ from monoboard.boards.models import (
 )
 from monoboard.boards.ranking import hot_score
 from monoboard.core.events import DomainEvent, emit
+from monoboard.jobs.enqueue import enqueue_many_on_commit, enqueue_on_commit
 from monoboard.lib.markdown import render_markdown
 
 if TYPE_CHECKING:
@@ -288,15 +294,41 @@ def _resolve_tags(tag_ids: Iterable[int]) -> list[Tag]:
     return tags
 
 
-@transaction.atomic
 def post_create(
-    *, board: Board, author: User, title: str, body: str = "", tag_ids: Iterable[int] = ()
+    *,
+    board: Board,
+    author: User,
+    title: str,
+    body: str = "",
+    tag_ids: Iterable[int] = (),
+    uploads: Sequence[File[Any]] = (),
 ) -> Post:
+    """A new post, with the author's vote and any attached images (all or none)."""
     access.require_member(author)
     if not access.can_view_board(author, board):
         raise PermissionDenied("You cannot post on this board.")
     title = _clean_title(title)
     body = _clean_body(body)
+    staged = attachments_stage(uploads)
+    try:
+        return _post_create(
+            board=board, author=author, title=title, body=body, tag_ids=tag_ids, staged=staged
+        )
+    except BaseException:
+        _discard_on_failure(staged)
+        raise
+
+
+@transaction.atomic
+def _post_create(
+    *,
+    board: Board,
+    author: User,
+    title: str,
+    body: str,
+    tag_ids: Iterable[int],
+    staged: list[StagedImage],
+) -> Post:
     tags = _resolve_tags(tag_ids) if tag_ids else []
     now = timezone.now()
     post = Post.objects.create(
@@ -316,6 +348,7 @@ def post_create(
         post.tags.set(tags)
     # The author supports their own idea.
     Vote.objects.create(post=post, user=author, created_at=now)
+    _attach(staged, post=post, comment=None, uploader=author)
     _event("post.created", post, author, title=title)
     return post
 
@@ -358,6 +391,7 @@ def post_delete(*, post: Post, actor: User) -> None:
     if post.merged_posts.exists():
         raise ValidationError({"post": "Undo the merges into this post before deleting it."})
     post_id, board_id = post.pk, post.board_id
+    _detach(Attachment.objects.filter(post=post))
     post.delete()
     emit(DomainEvent(kind="post.deleted", post_id=post_id, board_id=board_id, actor_id=actor.pk))
 
@@ -473,20 +507,42 @@ def _current_count(post_id: int) -> int:
 # --- Comments ---------------------------------------------------------------------
 
 
-@transaction.atomic
-def comment_create(*, post: Post, author: User, body: str, official: bool = False) -> Comment:
+def comment_create(
+    *,
+    post: Post,
+    author: User,
+    body: str,
+    official: bool = False,
+    uploads: Sequence[File[Any]] = (),
+) -> Comment:
+    """A new comment, with any attached images (all or none)."""
     access.require_member(author)
     if not access.can_view_post(author, post):
         raise PermissionDenied("You cannot comment on this post.")
     if official:
         access.require_moderator(author)
     body = _clean_body(body, limit=COMMENT_MAX, required=True)
+    staged = attachments_stage(uploads)
+    try:
+        return _comment_create(
+            post=post, author=author, body=body, official=official, staged=staged
+        )
+    except BaseException:
+        _discard_on_failure(staged)
+        raise
+
+
+@transaction.atomic
+def _comment_create(
+    *, post: Post, author: User, body: str, official: bool, staged: list[StagedImage]
+) -> Comment:
     comment = Comment.objects.create(
         post=post, author=author, body=body, body_html=render_markdown(body), is_official=official
     )
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
     if official:
         _pin(comment)
+    _attach(staged, post=post, comment=comment, uploader=author)
     _event("comment.created", post, author, comment_id=comment.pk, official=official)
     return comment
 
@@ -533,6 +589,7 @@ def comment_delete(*, comment: Comment, actor: User) -> None:
     comment.deleted_at, comment.body, comment.body_html = locked.deleted_at, "", ""
     comment.is_pinned = False
     Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") - 1)
+    _detach(Attachment.objects.filter(comment=locked))
     _event("comment.deleted", comment.post, actor, comment_id=comment.pk)
 
 
@@ -640,3 +697,296 @@ def post_unmerge(*, source: Post, actor: User) -> Post:
     source.save(update_fields=["merged_into", "merged_at", "merged_by", "is_listed"])
     _event("post.unmerged", source, actor, target_id=target.pk)
     return source
+
+
+# --- Image attachments ------------------------------------------------------------
+#
+# Files are checked, re-encoded and stored *before* the transaction that
+# writes their rows, so no database lock is held while an image is decoded or
+# sent to object storage. A write that then fails removes the files it stored;
+# a process killed in between leaves files with no row, which
+# prune_attachments removes once they are ATTACHMENT_ORPHAN_HOURS old.
+
+
+@dataclass(frozen=True)
+class StagedImage:
+    """An accepted upload, already in storage, waiting for its row."""
+
+    file_name: str
+    content_type: str
+    original_name: str
+    size: int
+    width: int
+    height: int
+
+
+def _upload_name(upload: File[Any]) -> str:
+    name = (upload.name or "image").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in name if c.isprintable())[:120] or "image"
+
+
+def _check_count(existing: int, adding: int) -> None:
+    limit = settings.ATTACHMENT_MAX_PER_ITEM
+    if existing + adding > limit:
+        raise ValidationError(
+            {"attachments": f"At most {limit} images can be attached here ({existing} already)."}
+        )
+
+
+def _decode_all(uploads: Sequence[File[Any]]) -> list[tuple[str, images.CleanImage]]:
+    """Every upload checked and re-encoded, or a ValidationError naming the first bad one."""
+    max_bytes = settings.ATTACHMENT_MAX_BYTES
+    cleaned = []
+    for upload in uploads:
+        name = _upload_name(upload)
+        too_big = ValidationError(
+            {"attachments": f"{name}: larger than {max_bytes // 1024:,} KB, the limit."}
+        )
+        if upload.size is not None and upload.size > max_bytes:
+            raise too_big
+        upload.seek(0)
+        data = upload.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise too_big
+        try:
+            clean = images.clean_image(data, max_pixels=settings.ATTACHMENT_MAX_PIXELS)
+        except images.ImageRefused as exc:
+            raise ValidationError({"attachments": f"{name}: {exc}"}) from exc
+        cleaned.append((name, clean))
+    return cleaned
+
+
+def attachments_stage(uploads: Sequence[File[Any]], *, existing: int = 0) -> list[StagedImage]:
+    """Check and store ``uploads`` (all of them or none); their rows are written later.
+
+    Raises ValidationError (field ``attachments``) before storing anything
+    when one upload is refused or there would be too many.
+    """
+    if not uploads:
+        return []
+    _check_count(existing, len(uploads))
+    staged: list[StagedImage] = []
+    try:
+        for name, clean in _decode_all(uploads):
+            stored = files.save(clean.data, clean.extension)
+            staged.append(
+                StagedImage(
+                    file_name=stored,
+                    content_type=clean.content_type,
+                    original_name=name,
+                    size=len(clean.data),
+                    width=clean.width,
+                    height=clean.height,
+                )
+            )
+    except BaseException:
+        files.remove(s.file_name for s in staged)
+        raise
+    return staged
+
+
+def _discard_on_failure(staged: list[StagedImage]) -> None:
+    files.remove(s.file_name for s in staged)
+
+
+def _attach(
+    staged: list[StagedImage], *, post: Post, comment: Comment | None, uploader: User
+) -> list[Attachment]:
+    """Write the rows for staged files and queue their thumbnails (in the caller's transaction)."""
+    from monoboard.boards.tasks import make_thumbnail
+
+    if not staged:
+        return []
+    now = timezone.now()
+    rows = [
+        Attachment.objects.create(
+            key=secrets.token_urlsafe(16),
+            post=post,
+            comment=comment,
+            uploader=uploader,
+            file_name=s.file_name,
+            content_type=s.content_type,
+            original_name=s.original_name,
+            size=s.size,
+            width=s.width,
+            height=s.height,
+            created_at=now,
+        )
+        for s in staged
+    ]
+    enqueue_many_on_commit(make_thumbnail, [(row.pk,) for row in rows])
+    return rows
+
+
+def _detach(attachments: QuerySet[Attachment]) -> int:
+    """Cut attachments loose (never served again) and queue their files' removal."""
+    from monoboard.boards.tasks import purge_attachments
+
+    ids = list(attachments.values_list("pk", flat=True))
+    if ids:
+        Attachment.objects.filter(pk__in=ids).update(
+            post=None, comment=None, detached_at=timezone.now()
+        )
+        enqueue_on_commit(purge_attachments, ids)
+    return len(ids)
+
+
+def _post_attachment_count(post: Post) -> int:
+    return Attachment.objects.filter(post=post, comment__isnull=True).count()
+
+
+def attachments_add(*, post: Post, actor: User, uploads: Sequence[File[Any]]) -> list[Attachment]:
+    """Attach more images to a post (its author or a moderator)."""
+    if not access.can_edit_post(actor, post):
+        raise PermissionDenied("Only the author or a moderator may add images to this post.")
+    if not uploads:
+        raise ValidationError({"attachments": "Choose at least one image."})
+    staged = attachments_stage(uploads, existing=_post_attachment_count(post))
+    try:
+        return _attachments_add_rows(post=post, comment=None, actor=actor, staged=staged)
+    except BaseException:
+        _discard_on_failure(staged)
+        raise
+
+
+def comment_attachments_add(
+    *, comment: Comment, actor: User, uploads: Sequence[File[Any]]
+) -> list[Attachment]:
+    """Attach more images to a comment (its author or a moderator)."""
+    if not access.can_edit_comment(actor, comment):
+        raise PermissionDenied("Only the author or a moderator may add images to this comment.")
+    if comment.deleted_at is not None:
+        raise ValidationError({"comment": "This comment was deleted."})
+    if not uploads:
+        raise ValidationError({"attachments": "Choose at least one image."})
+    existing = Attachment.objects.filter(comment=comment).count()
+    staged = attachments_stage(uploads, existing=existing)
+    try:
+        return _attachments_add_rows(post=comment.post, comment=comment, actor=actor, staged=staged)
+    except BaseException:
+        _discard_on_failure(staged)
+        raise
+
+
+@transaction.atomic
+def _attachments_add_rows(
+    *, post: Post, comment: Comment | None, actor: User, staged: list[StagedImage]
+) -> list[Attachment]:
+    locked = Post.objects.select_for_update().filter(pk=post.pk).first()
+    if locked is None:
+        raise ValidationError({"post": "This post no longer exists."})
+    if comment is not None:
+        current = _lock_comment(comment)
+        if current.deleted_at is not None:
+            raise ValidationError({"comment": "This comment was deleted."})
+        existing = Attachment.objects.filter(comment=comment).count()
+    else:
+        existing = _post_attachment_count(post)
+    _check_count(existing, len(staged))
+    rows = _attach(staged, post=post, comment=comment, uploader=actor)
+    _event(
+        "attachment.added",
+        post,
+        actor,
+        comment_id=comment.pk if comment else None,
+        attachment_ids=[r.pk for r in rows],
+    )
+    return rows
+
+
+@transaction.atomic
+def attachment_delete(*, attachment: Attachment, actor: User) -> None:
+    """Remove one image: its uploader, the post's or comment's author, or a moderator."""
+    access.require_member(actor)
+    post = attachment.post
+    if post is None:
+        raise ValidationError({"attachment": "This image was already removed."})
+    allowed = access.is_moderator(actor) or attachment.uploader_id == access.member_id(actor)
+    if attachment.comment is not None:
+        allowed = allowed or access.can_edit_comment(actor, attachment.comment)
+    else:
+        allowed = allowed or access.can_edit_post(actor, post)
+    if not allowed:
+        raise PermissionDenied("Only the author or a moderator may remove this image.")
+    _detach(Attachment.objects.filter(pk=attachment.pk, post__isnull=False))
+    _event(
+        "attachment.deleted",
+        post,
+        actor,
+        attachment_id=attachment.pk,
+        comment_id=attachment.comment_id,
+    )
+
+
+def attachment_store_thumbnail(*, attachment_id: int) -> bool:
+    """Make and record the thumbnail of one attachment (run by the make_thumbnail job).
+
+    Idempotent: an attachment that has one already, or was removed, is left
+    alone. A thumbnail made for an attachment removed meanwhile is deleted.
+    The event makes cached pages show the thumbnail instead of the full image.
+    """
+    row = Attachment.objects.select_related("post").filter(pk=attachment_id).first()
+    if row is None or row.thumb_name or row.post is None:
+        return False
+    data = images.thumbnail(
+        files.read(row.file_name),
+        box=settings.ATTACHMENT_THUMB_PX,
+        max_pixels=settings.ATTACHMENT_MAX_PIXELS,
+    )
+    thumb = files.save(data, "webp")
+    with transaction.atomic():
+        stored = Attachment.objects.filter(
+            pk=attachment_id, thumb_name="", post__isnull=False
+        ).update(thumb_name=thumb)
+        if stored:
+            _event("attachment.thumbnail_made", row.post, None, attachment_id=attachment_id)
+    if not stored:
+        files.remove([thumb])
+    return bool(stored)
+
+
+def attachments_purge(*, attachment_ids: Iterable[int]) -> int:
+    """Delete the files and rows of detached attachments (run by jobs). Idempotent."""
+    rows = list(Attachment.objects.filter(pk__in=list(attachment_ids), post__isnull=True))
+    for row in rows:
+        files.remove([row.file_name, row.thumb_name])
+        Attachment.objects.filter(pk=row.pk, post__isnull=True).delete()
+    return len(rows)
+
+
+def attachments_prune(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Remove attachments detached for ATTACHMENT_ORPHAN_HOURS, and stored files with no row.
+
+    A file with no row is one whose upload was stored but whose write never
+    committed (a refused or crashed request): it is removed once it is as old
+    as the limit, so an upload still on its way to its row is never touched.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.ATTACHMENT_ORPHAN_HOURS)
+    detached = Attachment.objects.filter(post__isnull=True).filter(
+        Q(detached_at__lt=cutoff) | Q(detached_at__isnull=True, created_at__lt=cutoff)
+    )
+    rows = attachments_purge(attachment_ids=list(detached.values_list("pk", flat=True)))
+    store = files.storage()
+    stray = 0
+    batch: list[str] = []
+
+    def sweep(names: list[str]) -> int:
+        used = {
+            name
+            for pair in Attachment.objects.filter(
+                Q(file_name__in=names) | Q(thumb_name__in=names)
+            ).values_list("file_name", "thumb_name")
+            for name in pair
+        }
+        old = [n for n in names if n not in used and store.get_modified_time(n) < cutoff]
+        return files.remove(old)
+
+    for name in files.listed():
+        batch.append(name)
+        if len(batch) >= 500:
+            stray += sweep(batch)
+            batch = []
+    if batch:
+        stray += sweep(batch)
+    return {"detached": rows, "stray_files": stray}

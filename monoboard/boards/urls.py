@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from monoboard.boards import views
+from monoboard.boards import attachment_views, views
 
 app_name = "boards"
 
@@ -30,6 +30,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(post + "delete/", views.post_delete, name="post_delete"),
     path(post + "merge/", views.post_merge, name="post_merge"),
     path(post + "unmerge/", views.post_unmerge, name="post_unmerge"),
+    path(post + "images/", views.attachments_add, name="attachments_add"),
+    path(post + "images/<slug:key>/delete/", views.attachment_delete, name="attachment_delete"),
+    # Attachment files: checked against the post's visibility on every request.
+    path("attachments/<slug:key>/", attachment_views.attachment_file, name="attachment"),
+    path(
+        "attachments/<slug:key>/thumb/", attachment_views.attachment_thumb, name="attachment_thumb"
+    ),
     # The settings pages are mounted at /settings/ by the project URLconf;
     # this name is kept so older links and templates still reverse.
     path("settings/", views.settings_home, name="settings"),

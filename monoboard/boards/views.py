@@ -143,6 +143,7 @@ def board(request: HttpRequest, board_slug: str) -> HttpResponse:
                     author=user,
                     title=form.cleaned_data["title"],
                     body=form.cleaned_data["body"],
+                    uploads=request.FILES.getlist("images"),
                 )
             except ValidationError as exc:
                 form.add_error(None, _error_text(exc))
@@ -213,11 +214,16 @@ def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) ->
     user = request.user
     is_mod = access.is_moderator(user)
     merge_query = (request.GET.get("merge_q") or "").strip()
+    images = selectors.post_attachments(post)
+    comments = selectors.post_comments(post)
+    for comment in comments:
+        comment.images = images.by_comment.get(comment.pk, [])  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "post": post,
         "board": post.board,
+        "post_images": images.on_post,
         "tags": selectors.post_tags(post),
-        "comments": selectors.post_comments(post),
+        "comments": comments,
         "history": selectors.post_status_history(post),
         "comment_form": comment_form,
         "is_moderator": is_mod,
@@ -318,9 +324,10 @@ def comment_create(request: HttpRequest, board_slug: str, post_id: int) -> HttpR
                 author=user,
                 body=form.cleaned_data["body"],
                 official=form.cleaned_data["official"],
+                uploads=request.FILES.getlist("images"),
             )
         except ValidationError as exc:
-            form.add_error("body", _error_text(exc))
+            form.add_error(None, _error_text(exc))
         else:
             messages.success(
                 request, "Official response posted." if comment.is_official else "Comment added."
@@ -384,6 +391,43 @@ def comment_pin(
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, "Response pinned." if pinned else "Response unpinned.")
+    return redirect(post_url(post))
+
+
+# --- images -----------------------------------------------------------------------
+
+
+@require_POST
+def attachments_add(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
+    """Add images to an existing post (its author or a moderator)."""
+    post = _load_post(request, board_slug, post_id)
+    user = _member(request)
+    if user is None:
+        return redirect(_signin_url(post_url(post)))
+    try:
+        added = services.attachments_add(
+            post=post, actor=user, uploads=request.FILES.getlist("images")
+        )
+    except ValidationError as exc:
+        # The page again, with the reason, and a 400 as for any refused form.
+        messages.error(request, _error_text(exc))
+        response = _render_post(request, post, CommentForm())
+        response.status_code = 400
+        return response
+    messages.success(request, f"Added {len(added)} image{'s' if len(added) != 1 else ''}.")
+    return redirect(post_url(post))
+
+
+@require_POST
+def attachment_delete(
+    request: HttpRequest, board_slug: str, post_id: int, key: str
+) -> HttpResponse:
+    post = _load_post(request, board_slug, post_id)
+    attachment = selectors.attachment_by_key(key)
+    if attachment is None or attachment.post_id != post.pk:
+        raise Http404("No such image")
+    services.attachment_delete(attachment=attachment, actor=request.user)  # type: ignore[arg-type]
+    messages.success(request, "Image removed.")
     return redirect(post_url(post))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from monoboard.testing.s3 import S3Server, s3_server
 from monoboard.testing.servers import (
     PgBouncerServer,
     PostgresServer,
@@ -66,3 +67,10 @@ def pg_empty_database(pg_server: PostgresServer) -> Iterator[str]:
 
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """moto's S3-compatible server on a free loopback port, for the whole session."""
+    with s3_server() as server:
+        yield server

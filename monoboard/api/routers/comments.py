@@ -26,7 +26,8 @@ def _comment(request: HttpRequest, post_id: int, comment_id: int) -> Comment:
 @router.get("/posts/{post_id}/comments", response=list[CommentOut], summary="A post's comments")
 def list_comments(request: HttpRequest, post_id: PathId) -> list[dict[str, Any]]:
     post = selectors.post_detail(post_id, actor(request))
-    return [CommentOut.of(c) for c in selectors.post_comments(post)]
+    images = selectors.post_attachments(post).by_comment
+    return [CommentOut.of(c, images.get(c.pk, [])) for c in selectors.post_comments(post)]
 
 
 @router.post("/posts/{post_id}/comments", response={201: CommentOut}, summary="Comment")

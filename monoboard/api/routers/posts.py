@@ -83,8 +83,9 @@ def list_posts(request: HttpRequest, slug: str, filters: Query[PostListQuery]) -
         cursor=filters.cursor,
         limit=filters.limit,
     )
+    images = selectors.attachments_for_posts([p.pk for p in page.posts])
     return {
-        "items": [PostOut.of(p, board, list(p.tags.all())) for p in page.posts],
+        "items": [PostOut.of(p, board, list(p.tags.all()), images[p.pk]) for p in page.posts],
         "next_cursor": page.next_cursor,
     }
 

@@ -29,7 +29,8 @@ from monoboard.accounts import credentials
 from monoboard.accounts.models import Role, User
 from monoboard.api.tests.conftest import ApiClient, key_for
 from monoboard.boards import services
-from monoboard.boards.models import Board, Comment, Post, Status, Tag, Vote
+from monoboard.boards.models import Attachment, Board, Comment, Post, Status, Tag, Vote
+from monoboard.boards.tests.images import png_upload
 
 ROLES = ("anonymous", "member", "author", "moderator", "admin")
 VISIBILITIES = ("public", "members-only", "hidden-post")
@@ -47,6 +48,7 @@ class Write:
     scope: Scope
     anonymous_first: bool = False  # asks for a member before any lookup
     needs: frozenset[str] = field(default_factory=frozenset)  # "comment", "merged", "target"
+    upload: bool = False  # sent as multipart/form-data with one image in ``files``
 
 
 def _w(
@@ -58,8 +60,9 @@ def _w(
     *,
     anonymous_first: bool = False,
     needs: tuple[str, ...] = (),
+    upload: bool = False,
 ) -> Write:
-    return Write(method, path, body, public, scope, anonymous_first, frozenset(needs))
+    return Write(method, path, body, public, scope, anonymous_first, frozenset(needs), upload)
 
 
 WRITES: list[Write] = [
@@ -132,6 +135,32 @@ WRITES: list[Write] = [
         "post",
         needs=("comment",),
     ),
+    # Images: the post's or comment's author and moderators.
+    _w(
+        "POST",
+        "/posts/{post_id}/attachments",
+        None,
+        (401, 403, 201, 201, 201),
+        "post",
+        upload=True,
+    ),
+    _w(
+        "POST",
+        "/posts/{post_id}/comments/{comment_id}/attachments",
+        None,
+        (401, 403, 201, 201, 201),
+        "post",
+        needs=("comment",),
+        upload=True,
+    ),
+    _w(
+        "DELETE",
+        "/posts/{post_id}/attachments/{attachment_id}",
+        None,
+        (401, 403, 204, 204, 204),
+        "post",
+        needs=("attachment",),
+    ),
     # The catalogue and the site: admins only.
     _w("POST", "/statuses", {"name": "Later {name}"}, (401, 403, 403, 403, 201), "site"),
     _w(
@@ -182,6 +211,7 @@ class World:
     comment: Comment | None = None
     status: Status | None = None
     tag: Tag | None = None
+    attachment: Attachment | None = None
 
     def params(self) -> dict[str, Any]:
         return {
@@ -192,6 +222,7 @@ class World:
             "comment_id": self.comment.pk if self.comment else 0,
             "status_id": self.status.pk if self.status else 0,
             "tag_id": self.tag.pk if self.tag else 0,
+            "attachment_id": self.attachment.key if self.attachment else "none",
         }
 
 
@@ -221,6 +252,10 @@ def build_world(write: Write, visibility: str, name: str, people: People) -> Wor
     world = World(name=name, board=board, post=post)
     if "comment" in write.needs:
         world.comment = services.comment_create(post=post, author=people.author, body="Details")
+    if "attachment" in write.needs:
+        (world.attachment,) = services.attachments_add(
+            post=post, actor=people.author, uploads=[png_upload()]
+        )
     if "target" in write.needs or "merged" in write.needs:
         world.target = services.post_create(
             board=board, author=people.moderator, title="Night theme"
@@ -261,9 +296,16 @@ def test_matrix(people: People, write: Write, visibility: str) -> None:
         # into the next one's request.
         world = build_world(write, visibility, f"w{index}", people)
         params = world.params()
-        response = client.call(
-            write.method, fill(write.path, params), body=fill(write.body, params)
-        )
+        if write.upload:
+            response = client.client.post(
+                f"/api/v1{fill(write.path, params)}",
+                data={"files": [png_upload()]},
+                headers=client.headers,
+            )
+        else:
+            response = client.call(
+                write.method, fill(write.path, params), body=fill(write.body, params)
+            )
         got[persona] = response.status_code
         want[persona] = expected(write, visibility, role)
         if response.status_code >= 400:
