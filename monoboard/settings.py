@@ -255,6 +255,12 @@ USE_TZ = True
 # load (docs/benchmarks.md).
 SERVE_WORKERS = env_int("WEB_WORKERS", 4, minimum=1)
 SERVE_THREADS = env_int("WEB_THREADS", 2, minimum=1)
+#: Stage 3: how many app instances the deployment runs behind its load
+#: balancer (scripts/stage3 sets it). Checks and the advisor read it.
+INSTANCES = env_int("INSTANCES", 1, minimum=1)
+#: How this instance names itself in /metrics, the rollups and the Scale page;
+#: `manage.py serve` sets it to host:port for its children when it is empty.
+INSTANCE_NAME = env_str("INSTANCE_NAME")
 #: Extra processes `manage.py serve` supervises beside the web server, as
 #: argv lists; "{python}", "{host}", "{port}" and "{events_port}" are filled in.
 SERVE_PROCESSES: dict[str, list[str]] = {}
