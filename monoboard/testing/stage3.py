@@ -113,12 +113,11 @@ class Process:
         process = self.process
         if process is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        # serve's children run in sessions of their own.
-        for pid in _descendants(process.pid):
+        # serve's children run in sessions of their own: find them first,
+        # then kill everything, so none is left to shut down gracefully.
+        for pid in [process.pid, *_descendants(process.pid)]:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
 
