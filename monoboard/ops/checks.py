@@ -103,7 +103,8 @@ def connection_limit(
         return []
     budget = connection_budget(
         database,
-        web_workers=settings.SERVE_WORKERS,
+        # Every instance opens its own (INSTANCES at stage 3).
+        web_workers=settings.SERVE_WORKERS * settings.INSTANCES,
         web_threads=settings.SERVE_THREADS,
         listeners=settings.DB_LISTENER_CONNECTIONS,
         workers=settings.DB_WORKER_CONNECTIONS,

@@ -210,13 +210,15 @@ def test_the_product_works_through_nginx(site: Site) -> None:
     # Static files come from nginx, hashed names cached for a year.
     match = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', board)
     assert match, "no fingerprinted stylesheet on the board page"
-    status, headers, _ = request(site.port, path=match.group(1))
-    assert status == 200
+    answer, headers, _ = request(site.port, path=match.group(1))
+    assert answer == 200
     assert "immutable" in headers.get("cache-control", "")
 
-    # The instances believe nginx about the client's address and scheme only.
-    status, headers, _ = request(site.port, path="/healthz")
-    assert status == 200
+    # /metrics through nginx: the client (loopback) is believed local, and the
+    # answering instance names itself.
+    answer, _, text = request(site.port, path="/metrics")
+    assert answer == 200
+    assert b"monoboard_instance_info{instance=" in text
 
 
 # --- load with keyed writes ------------------------------------------------------------
@@ -230,6 +232,10 @@ class MixedLoad(Load):
         self.post_id = first_post_id(site)
         self.acked: list[str] = []
         super().__init__(self._send, pause_s=0.0, **kwargs)
+
+    def __enter__(self) -> MixedLoad:
+        super().__enter__()
+        return self
 
     def _send(self, n: int) -> tuple[int | str, dict[str, str], bytes]:
         if n % 3 == 0:
