@@ -29,7 +29,7 @@ import pytest
 from monoboard.ops.tests import faults
 from monoboard.ops.tests.faults import OWN_SERVERS, Load, product_env, request, wait_until
 from monoboard.testing.servers import PostgresServer, pgbouncer_server, postgres_server
-from monoboard.testing.stage3 import Process, Stage3, nginx_binary, stage3_site
+from monoboard.testing.stage3 import Process, Stage3, _tail, nginx_binary, stage3_site
 
 pytestmark = [
     *OWN_SERVERS,
@@ -61,6 +61,12 @@ class Site:
     @property
     def port(self) -> int:
         return self.stage3.port
+
+    def logs(self) -> str:
+        """The last lines of every process's log, for a failure message."""
+        s3 = self.stage3
+        paths = [p.log for p in [*s3.instances, s3.worker]] + [s3.nginx_dir / "error.log"]
+        return "\n".join(f"--- {path.name}\n{_tail(path, 15)}" for path in paths)
 
     def sql(self, query: str) -> str:
         return self.pg.psql(query, dbname=self.pg.dbname)
@@ -186,11 +192,10 @@ def test_the_product_works_through_nginx(site: Site) -> None:
     votes, comments = site.sql(counts).split("|")
     assert (votes != votes_before, comments) == (True, "1")  # the vote toggled
 
-    # The jobs worker runs alone (serve --roles worker): its consumers index the post.
-    found = wait_until(
-        lambda: "Through nginx" in browser.go("GET", "/search/?q=through+nginx")[2], timeout=30
-    )
-    assert found is not None, "the separate jobs worker did not index the new post"
+    # The jobs worker runs alone (serve --roles worker): its consumer indexes the post.
+    indexed = f"SELECT title || comments FROM search_pg_document WHERE post_id = {post_id}"  # noqa: S608
+    found = wait_until(lambda: "through nginx" in site.sql(indexed).lower(), timeout=30)
+    assert found is not None, f"the separate jobs worker did not index the post\n{site.logs()}"
 
     # A session and CSRF token made by instance A are good on instance B.
     a, b = site.stage3.instances
@@ -292,7 +297,7 @@ def test_an_instance_killed_under_load_costs_no_request(site: Site) -> None:
     )
     victim.start()
     victim.wait_ready()
-    assert load.failed() == {}
+    assert load.failed() == {}, site.logs()
     assert load.missing() == []
     assert total >= 300
 
@@ -315,7 +320,7 @@ def test_a_rolling_restart_costs_no_request(site: Site) -> None:
         f"({len(load.acked)} keyed writes), failed {load.failed() or 0}, "
         f"{len(load.missing())} acknowledged writes missing; each restart took {steps} s"
     )
-    assert load.failed() == {}
+    assert load.failed() == {}, site.logs()
     assert load.missing() == []
 
 
