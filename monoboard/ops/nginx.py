@@ -21,7 +21,12 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "monoboard.conf.template"
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-MAX_FAILS = 1
+#: Failed attempts within FAIL_TIMEOUT_S that take a server out for FAIL_TIMEOUT_S.
+#: Not 1: a single 503 from the last instance standing (a database hiccup
+#: during a rolling restart) would leave nginx with no server for 5 s. A dead
+#: instance's refused connections are each retried on the next server, so
+#: three of them cost no request.
+MAX_FAILS = 3
 FAIL_TIMEOUT_S = 5
 
 

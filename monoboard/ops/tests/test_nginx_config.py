@@ -25,8 +25,8 @@ def test_every_instance_is_an_upstream_with_passive_health_checks(tmp_path: Path
     text = render(site(tmp_path))
     assert "{{" not in text
     assert "zone monoboard_app 64k;" in text
-    assert "server 127.0.0.1:8100 max_fails=1 fail_timeout=5s;" in text
-    assert "server 127.0.0.1:8103 max_fails=1 fail_timeout=5s;" in text
+    assert "server 127.0.0.1:8100 max_fails=3 fail_timeout=5s;" in text
+    assert "server 127.0.0.1:8103 max_fails=3 fail_timeout=5s;" in text
     assert "proxy_next_upstream error timeout http_502 http_503;" in text
     assert "listen 127.0.0.1:8000;" in text
     assert f"alias {tmp_path / 'static'}/$1;" in text
