@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -87,14 +88,21 @@ class Process:
         self.pid_file.write_text(f"{self.process.pid}\n")
 
     def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:
-        """Both of an instance's ports accept connections (the worker: nothing to wait for)."""
+        """Both of an instance's ports accept connections and its web worker answers
+        ``/readyz``: an open port only says granian is up, not that its worker
+        has loaded Django (seconds on a busy machine). The worker: nothing to wait for."""
+        deadline = time.monotonic() + timeout
         for port in (self.port, self.events_port):
             if port is None:
                 continue
             try:
-                wait_for_port(HOST, port, timeout=timeout)
+                wait_for_port(HOST, port, timeout=max(1.0, deadline - time.monotonic()))
             except TimeoutError as exc:
                 raise ServerError(f"{self.name} did not start:\n{_tail(self.log)}") from exc
+        while self.port is not None and not _ready(self.port):
+            if time.monotonic() > deadline:
+                raise ServerError(f"{self.name} never answered /readyz:\n{_tail(self.log)}")
+            time.sleep(0.1)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """SIGTERM (serve drains its children) and wait; SIGKILL of the group after the timeout."""
@@ -120,6 +128,18 @@ class Process:
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
+
+
+def _ready(port: int) -> bool:
+    """Whether the instance on ``port`` answers /readyz with 200."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        connection.request("GET", "/readyz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def _descendants(pid: int) -> list[int]:

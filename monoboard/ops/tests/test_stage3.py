@@ -65,8 +65,12 @@ class Site:
     def logs(self) -> str:
         """The last lines of every process's log, for a failure message."""
         s3 = self.stage3
-        paths = [p.log for p in [*s3.instances, s3.worker]] + [s3.nginx_dir / "error.log"]
-        return "\n".join(f"--- {path.name}\n{_tail(path, 15)}" for path in paths)
+        paths = [p.log for p in [*s3.instances, s3.worker]]
+        logs = [f"--- {path.name}\n{_tail(path, 15)}" for path in paths]
+        # nginx: why servers failed, not the "no live upstreams" that follow.
+        errors = (s3.nginx_dir / "error.log").read_text(errors="replace").splitlines()
+        causes = [line for line in errors if "no live upstreams" not in line]
+        return "\n".join([*logs, "--- nginx error.log", *causes[-30:]])
 
     def sql(self, query: str) -> str:
         return self.pg.psql(query, dbname=self.pg.dbname)
