@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from io import StringIO
+from pathlib import Path
+
 import pytest
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+from monoboard.ops.management.commands import serve
 from monoboard.ops.management.commands.serve import build_commands, instance_name, parse_roles
+from monoboard.ops.supervisor import Supervisor
 
 WORKER = ["{python}", "manage.py", "runworker"]
 EVENTS = ["{python}", "-m", "granian", "--port", "{events_port}"]
@@ -48,3 +54,43 @@ def test_instances_name_themselves_by_host_and_port() -> None:
         assert instance_name(0, ["worker"]).endswith(":worker")
     with override_settings(INSTANCE_NAME="app-2"):
         assert instance_name(8100, ["web"]) == "app-2"
+
+
+def test_the_supervisor_ticks_between_passes_and_survives_a_failing_tick() -> None:
+    lines: list[str] = []
+    calls: list[int] = []
+
+    def tick() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database away")
+        supervisor.stop_soon()
+
+    supervisor = Supervisor({}, env={}, log=lines.append, poll_s=0.01, tick=tick, tick_every_s=0)
+    assert supervisor.run() == 0
+    assert len(calls) == 2
+    assert lines == ["serve: tick failed: database away"]
+
+
+def test_only_an_instance_without_a_worker_samples_its_box(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[object] = []
+
+    class Recorder(Supervisor):
+        def run(self) -> int:
+            seen.append(self.tick)
+            return 0
+
+        def start(self) -> None:
+            pass
+
+        def install_signal_handlers(self) -> None:
+            pass
+
+    monkeypatch.setattr(serve, "Supervisor", Recorder)
+    monkeypatch.setattr(serve, "fresh_metrics_dir", lambda instance: Path("/nonexistent"))
+    with override_settings(SERVE_PROCESSES={"events": EVENTS, "worker": WORKER}):
+        call_command("serve", "--roles", "web,events", "--port", "8100", stdout=StringIO())
+        call_command("serve", "--port", "8100", stdout=StringIO())
+    assert seen == [serve.sample_box, None]

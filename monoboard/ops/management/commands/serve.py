@@ -114,6 +114,18 @@ def build_commands(roles: list[str], *, host: str, port: int, workers: int) -> d
     return commands
 
 
+def sample_box() -> None:
+    """One SystemSample of this machine, the database connection closed after it."""
+    from django.db import connection
+
+    from monoboard.ops.sampling import take_sample
+
+    try:
+        take_sample()
+    finally:
+        connection.close()
+
+
 class Command(BaseCommand):
     help = "Serve monoboard: web server plus its helper processes, supervised."
 
@@ -139,7 +151,11 @@ class Command(BaseCommand):
             "INSTANCE_NAME": instance,
             "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir(instance)),
         }
-        supervisor = Supervisor(commands, env=env, log=self._log)
+        # The jobs worker samples its box once a minute (ops.sample_system); an
+        # instance without one samples its own box here, so the advisor sees
+        # every app machine's CPU (stage 3 on several machines).
+        tick = None if "worker" in commands else sample_box
+        supervisor = Supervisor(commands, env=env, log=self._log, tick=tick)
         supervisor.install_signal_handlers()
         supervisor.start()
         where = f"on http://{host}:{port}/ " if "web" in commands else ""
