@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck venv dev-venv migrate clean stage2
+.PHONY: run test lint typecheck venv dev-venv migrate clean stage2 stage3
 
 # The venv with the pinned pip (requirements-pip.txt) that the locked files need.
 $(VENV)/.pip: requirements-pip.txt
@@ -41,6 +41,11 @@ run: venv
 ## Stage 2 on this machine: PostgreSQL + PgBouncer in var/stage2/, served on $(HOST):$(PORT).
 stage2: venv
 	HOST=$(HOST) PORT=$(PORT) scripts/stage2
+
+## Stage 3 on this machine: $(INSTANCES) app instances and a worker behind nginx on $(HOST):$(PORT).
+INSTANCES ?= 2
+stage3: venv
+	HOST=$(HOST) PORT=$(PORT) INSTANCES=$(INSTANCES) scripts/stage3
 
 lint: dev-venv
 	$(VENV)/bin/ruff check .

@@ -3,7 +3,7 @@
 Latency on a shared 2-core machine moves with whatever else runs on it; the
 CPU seconds a server spends per request do not, much. The benchmark reads
 them before and after a measurement for the product (``manage.py serve`` and
-its children, found by its port) and for PostgreSQL and PgBouncer (by their
+its children, found by the site's data directory) and for PostgreSQL and PgBouncer (by their
 pids), so that other servers on the machine are not counted.
 """
 
@@ -38,13 +38,24 @@ def _pids() -> list[int]:
     return [int(p.name) for p in PROC.iterdir() if p.name.isdigit()]
 
 
-def serve_processes(port: int) -> list[int]:
-    """The ``manage.py serve --port <port>`` process (the root of the product's tree)."""
-    return [
-        pid
-        for pid in _pids()
-        if "serve" in (argv := _argv(pid)) and "--port" in argv and str(port) in argv
-    ]
+def serve_processes(data_dir: str) -> list[int]:
+    """Every ``manage.py serve`` process of the site in ``data_dir`` (one per instance).
+
+    A benchmark gives each site its own MONOBOARD_DATA_DIR; the variable in a
+    process's environment tells its site apart from any other on the machine.
+    """
+    wanted = f"MONOBOARD_DATA_DIR={data_dir}".encode()
+    found = []
+    for pid in _pids():
+        if "serve" not in _argv(pid):
+            continue
+        try:
+            environ = (PROC / str(pid) / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted in environ:
+            found.append(pid)
+    return found
 
 
 def tree_seconds(roots: list[int]) -> float:

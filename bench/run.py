@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/run.py --size fider --duration 15
 
-For each stage asked for (``sqlite``; ``postgres`` and ``pgbouncer`` when
-PostgreSQL is installed) it seeds a site of the chosen size, serves it with
-``manage.py serve`` on a loopback port, measures fixed endpoints with wrk and
-a realistic mix with Locust, and measures nginx serving a static file in the
-same run as the machine's ceiling. The table is printed and written to
-bench/results/ with the machine, the commit and the stage.
+For each stage asked for (``sqlite``; ``postgres``, ``pgbouncer`` and
+``stage3`` when PostgreSQL is installed; ``stage3`` also needs nginx) it seeds
+a site of the chosen size, serves it with ``manage.py serve`` on a loopback
+port (``stage3``: two instances and a worker behind nginx, as scripts/stage3
+runs them, with the same number of web processes in all as stage 2),
+measures fixed endpoints with wrk and a realistic mix with Locust, and
+measures nginx serving a static file in the same run as the machine's
+ceiling. The table is printed and written to bench/results/ with the
+machine, the commit and the stage.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -279,13 +283,15 @@ def measure_stage(
     marker: Path,
     notes: list[str],
     db_pids: tuple[int, ...] = (),
+    serve: Callable[[], AbstractContextManager[str]] | None = None,
 ) -> list[Row]:
+    """Seed, serve (``serve``, else one ``manage.py serve``) and measure one stage."""
     print(f"== stage {stage}", flush=True)
     seed_site(env, args.size, marker)
     manage("shell", "-c", EMAIL_DELIVERY.format(delivery=args.email), env=env)
     site = json.loads(manage("shell", "-c", DISCOVER, env=env).strip().splitlines()[-1])
     rows: list[Row] = []
-    with product(env, workers=args.workers) as base:
+    with serve() if serve else product(env, workers=args.workers) as base:
         board = f"{base}/b/{site['boards'][0]}/"
         post = base + site["posts"][0]
         wrk(board, connections=4, seconds=3, label="warm-up", stage=stage)
@@ -313,9 +319,11 @@ def measure_stage(
             )
             if row:
                 rows.append(row)
+        if args.no_mix:
+            return rows
         before = server_figures(base)
         emails_before = email_counts(env)
-        app = cpu.serve_processes(int(base.rpartition(":")[2]))
+        app = cpu.serve_processes(env["MONOBOARD_DATA_DIR"])
 
         def cpu_now() -> tuple[float, float]:
             return cpu.tree_seconds(app), cpu.tree_seconds(list(db_pids))
@@ -442,6 +450,23 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
+STAGE2, STAGE3 = "2 pgbouncer", "3 nginx, 2 instances"
+
+
+def proxy_cost(rows: list[Row]) -> list[str]:
+    """Stage 3's req/s as a share of stage 2's, per endpoint measured in both."""
+    two = {(r.endpoint, r.tool): r for r in rows if r.stage == STAGE2}
+    notes = []
+    for r in rows:
+        base = two.get((r.endpoint, r.tool))
+        if r.stage == STAGE3 and base and base.rps:
+            notes.append(
+                f"stage 3 / stage 2, {r.endpoint} ({r.tool}): {r.rps / base.rps:.2f}x req/s, "
+                f"p95 {r.p95:.1f} vs {base.p95:.1f} ms"
+            )
+    return notes
+
+
 def table(rows: list[Row], ceiling: Row | None) -> str:
     head = (
         "| stage | endpoint | tool | req/s | p50 ms | p95 ms | p99 ms | errors "
@@ -489,9 +514,12 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, help="threads per web worker (default: the product's WEB_THREADS)"
     )
-    parser.add_argument("--stages", default="sqlite,postgres,pgbouncer")
+    parser.add_argument("--stages", default="sqlite,postgres,pgbouncer,stage3")
     parser.add_argument(
         "--mix-only", action="store_true", help="only the Locust mix, no fixed wrk endpoints"
+    )
+    parser.add_argument(
+        "--no-mix", action="store_true", help="only the fixed wrk endpoints, no Locust mix"
     )
     args = parser.parse_args()
     from django.conf import settings  # the product's defaults, for the report
@@ -523,8 +551,9 @@ def main() -> None:
         rows += measure_stage(
             "1 sqlite", {**base_env, "MONOBOARD_DATA_DIR": str(data)}, args, data / "seeded", notes
         )
-    if {"postgres", "pgbouncer"} & set(stages):
+    if {"postgres", "pgbouncer", "stage3"} & set(stages):
         rows += _postgres_stages(stages, base_env, args, work, notes)
+    notes += proxy_cost(rows)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=ROOT,
@@ -573,23 +602,59 @@ def _postgres_stages(
         }
         if "postgres" in stages:
             rows += measure_stage("2 postgres", env, args, marker, notes, (pg.process.pid,))
-        if "pgbouncer" in stages:
+        if {"pgbouncer", "stage3"} & set(stages):
             with servers.pgbouncer_server(pg) as bouncer:
-                rows += measure_stage(
-                    "2 pgbouncer",
-                    {
-                        **env,
-                        "DATABASE_URL": bouncer.url(),
-                        "DB_POOL": "pgbouncer",
-                        # LISTEN/NOTIFY (events, job wake-ups) needs the server itself.
-                        "DATABASE_DIRECT_URL": pg.url(),
-                    },
-                    args,
-                    marker,
-                    notes,
-                    (pg.process.pid, bouncer.process.pid),
-                )
+                pooled = {
+                    **env,
+                    "DATABASE_URL": bouncer.url(),
+                    "DB_POOL": "pgbouncer",
+                    # LISTEN/NOTIFY (events, job wake-ups) needs the server itself.
+                    "DATABASE_DIRECT_URL": pg.url(),
+                }
+                db_pids = (pg.process.pid, bouncer.process.pid)
+                if "pgbouncer" in stages:
+                    rows += measure_stage(STAGE2, pooled, args, marker, notes, db_pids)
+                if "stage3" in stages:
+                    rows += _stage3(pooled, args, marker, notes, db_pids)
     return rows
+
+
+def _stage3(
+    env: dict[str, str],
+    args: argparse.Namespace,
+    marker: Path,
+    notes: list[str],
+    db_pids: tuple[int, ...],
+) -> list[Row]:
+    """Two instances behind nginx, with stage 2's number of web processes split between them."""
+    from django.conf import settings
+
+    from monoboard.testing.stage3 import nginx_binary, stage3_site
+
+    if nginx_binary() is None:
+        print("nginx is not installed (scripts/nginx-install): skipping stage 3", flush=True)
+        return []
+    per_instance = max(1, (args.workers or settings.SERVE_WORKERS) // 2)
+
+    @contextlib.contextmanager
+    def behind_nginx() -> Iterator[str]:
+        # nginx's workers (nobody) serve the collected static files.
+        static = Path(env["MONOBOARD_DATA_DIR"]) / "static"
+        subprocess.run(["chmod", "-R", "a+rX", str(static.parent)], check=False)
+        directory = Path(tempfile.mkdtemp(prefix="bench-stage3-"))
+        try:
+            with stage3_site(
+                directory=directory,
+                env={**os.environ, **env},
+                instances=2,
+                web_workers=per_instance,
+            ) as site:
+                yield site.url.rstrip("/")
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    notes.append(f"stage 3: 2 instances x {per_instance} web workers behind one nginx")
+    return measure_stage(STAGE3, env, args, marker, notes, db_pids, serve=behind_nginx)
 
 
 if __name__ == "__main__":

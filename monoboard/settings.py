@@ -29,6 +29,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MONOBOARD_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)
+#: Whether SECRET_KEY came from the environment; a key generated into this
+#: machine's data folder cannot be shared by instances on other machines.
+SECRET_KEY_FROM_ENV = bool(env_str("SECRET_KEY"))
 SECRET_KEY = env_str("SECRET_KEY") or load_or_create_secret_key(DATA_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -299,6 +302,12 @@ USE_TZ = True
 # load (docs/benchmarks.md).
 SERVE_WORKERS = env_int("WEB_WORKERS", 4, minimum=1)
 SERVE_THREADS = env_int("WEB_THREADS", 2, minimum=1)
+#: Stage 3: how many app instances the deployment runs behind its load
+#: balancer (scripts/stage3 sets it). Checks and the advisor read it.
+INSTANCES = env_int("INSTANCES", 1, minimum=1)
+#: How this instance names itself in /metrics, the rollups and the Scale page;
+#: `manage.py serve` sets it to host:port for its children when it is empty.
+INSTANCE_NAME = env_str("INSTANCE_NAME")
 #: Extra processes `manage.py serve` supervises beside the web server, as
 #: argv lists; "{python}", "{host}", "{port}" and "{events_port}" are filled in.
 SERVE_PROCESSES: dict[str, list[str]] = {}

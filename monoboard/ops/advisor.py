@@ -6,7 +6,9 @@ current configuration to :class:`Advice`, so every rule is tested with
 synthetic histories. Thresholds follow the scaling roadmap the product
 implements: p95 read latency over 100 ms, any route over 500 ms, CPU or memory
 sustained over 75/80 %, connections over 80 % of the limit, SQLite writers
-queueing, jobs waiting, a cold cache, lagging replicas.
+queueing, jobs waiting, a cold cache, lagging replicas. From stage 2 on, one
+box's CPU over 70 % or a route over 500 ms while the database is not where the
+time goes calls for (more) app instances behind nginx (stage 3).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from monoboard.ops.metrics.rollup import instance_of
 from monoboard.ops.models import LATENCY_BUCKETS_MS, RequestRollup, SystemSample
 
 STAGES = {
@@ -34,6 +37,11 @@ STAGES = {
 READ_P95_LIMIT_MS = 100.0
 ROUTE_P95_LIMIT_MS = 500.0
 CPU_LIMIT = 75.0
+#: From stage 2 on: one box's CPU over this calls for more app instances.
+INSTANCE_CPU_LIMIT = 70.0
+#: The database is the bottleneck when it takes this share of a read's time.
+DB_SHARE_LIMIT = 0.5
+STAGE3_DOC = "docs/scaling.md#stage-3-several-instances-behind-nginx"
 MEMORY_LIMIT = 80.0
 CONNECTIONS_LIMIT = 0.8
 LOCK_WAIT_LIMIT_MS = 50.0
@@ -53,6 +61,17 @@ class RouteFigure:
     p95_ms: float
 
 
+@dataclass(frozen=True)
+class InstanceFigure:
+    """One app instance's requests over the window (from its rollup rows)."""
+
+    name: str
+    requests: int
+    errors: int
+    p95_ms: float | None
+    mean_ms: float | None
+
+
 @dataclass
 class Figures:
     """What was measured over the window the advice is about."""
@@ -61,18 +80,27 @@ class Figures:
     requests: int = 0
     read_requests: int = 0
     read_p95_ms: float | None = None
+    read_ms_mean: float | None = None
     write_requests: int = 0
     routes: list[RouteFigure] = field(default_factory=list)
     db_ms_per_read: float | None = None
     lock_waits: int = 0
     lock_wait_avg_ms: float | None = None
-    cpu_percent: float | None = None  # median of the window's samples
+    cpu_percent: float | None = None  # median of the window's samples, busiest box
     memory_percent: float | None = None
     db_connections: int | None = None
     db_max_connections: int | None = None
     jobs_oldest_age_s: float | None = None
     cache_hit_ratio: float | None = None
     replica_lag_ms: float | None = None
+    instances: list[InstanceFigure] = field(default_factory=list)
+
+    @property
+    def db_share(self) -> float | None:
+        """The share of a read's time spent in the database, when measured."""
+        if self.db_ms_per_read is None or not self.read_ms_mean:
+            return None
+        return self.db_ms_per_read / self.read_ms_mean
 
 
 @dataclass(frozen=True)
@@ -121,9 +149,12 @@ class Configuration:
     behind_proxy: bool = False
     cache_shared: bool = False
     replicas: int = 0
+    instances: int = 1
 
 
-def current_configuration() -> Configuration:
+def current_configuration(figures: Figures | None = None) -> Configuration:
+    """The configuration; with ``figures``, instances seen answering count too."""
+    seen = len(figures.instances) if figures else 0
     cache_backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
     return Configuration(
         database_vendor=connection.vendor,
@@ -132,6 +163,7 @@ def current_configuration() -> Configuration:
         behind_proxy=bool(settings.BEHIND_PROXY),
         cache_shared="redis" in cache_backend.lower() or "memcached" in cache_backend.lower(),
         replicas=len([alias for alias in settings.DATABASES if alias.startswith("replica")]),
+        instances=max(int(settings.INSTANCES), seen),
     )
 
 
@@ -140,7 +172,7 @@ def detect_stage(config: Configuration) -> int:
         return 1
     if config.cache_shared or config.replicas:
         return 4
-    if config.behind_proxy:
+    if config.behind_proxy or config.instances > 1:
         return 3
     return 2
 
@@ -177,6 +209,8 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
     read_buckets = [0] * size
     per_route: dict[tuple[str, str], tuple[int, list[int]]] = {}
     read_db_ms = 0.0
+    read_ms = 0.0
+    per_instance: dict[str, tuple[int, int, float, list[int]]] = {}
     lock_wait_ms = 0.0
     cache_hits = cache_misses = 0
     for row in RequestRollup.objects.filter(minute__gte=since, minute__lt=now).iterator():
@@ -188,9 +222,19 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
         lock_wait_ms += row.lock_wait_ms_sum
         cache_hits += row.cache_hits
         cache_misses += row.cache_misses
+        name = instance_of(row.process)
+        count_i, errors_i, ms_i, buckets_i = per_instance.get(name, (0, 0, 0.0, [0] * size))
+        _add(buckets_i, row.buckets)
+        per_instance[name] = (
+            count_i + row.count,
+            errors_i + row.errors,
+            ms_i + row.duration_ms_sum,
+            buckets_i,
+        )
         if row.method in ("GET", "HEAD"):
             figures.read_requests += row.count
             read_db_ms += row.db_ms_sum
+            read_ms += row.duration_ms_sum
             _add(read_buckets, row.buckets)
         else:
             figures.write_requests += row.count
@@ -199,6 +243,21 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
     )
     if figures.read_requests:
         figures.db_ms_per_read = read_db_ms / figures.read_requests
+        figures.read_ms_mean = read_ms / figures.read_requests
+    figures.instances = sorted(
+        (
+            InstanceFigure(
+                name,
+                count,
+                errors,
+                p95_from_buckets(buckets) if count >= MIN_REQUESTS else None,
+                ms / count if count else None,
+            )
+            for name, (count, errors, ms, buckets) in per_instance.items()
+            if name
+        ),
+        key=lambda i: i.name,
+    )
     if figures.lock_waits:
         figures.lock_wait_avg_ms = lock_wait_ms / figures.lock_waits
     figures.routes = sorted(
@@ -218,7 +277,10 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
         present = [float(v) for v in values if v is not None]
         return statistics.median(present) if len(present) >= MIN_SAMPLES else None
 
-    figures.cpu_percent = median([s.cpu_percent for s in samples])
+    # "One box's CPU": the busiest host's median, not a median over all boxes.
+    hosts = sorted({s.host for s in samples})
+    cpus = [median([s.cpu_percent for s in samples if s.host == host]) for host in hosts]
+    figures.cpu_percent = max((c for c in cpus if c is not None), default=None)
     figures.memory_percent = median([s.memory_percent for s in samples])
     connections = [s for s in samples if s.db_connections is not None and s.db_max_connections]
     if connections:
@@ -257,13 +319,15 @@ def thresholds(f: Figures, stage: int) -> list[Threshold]:
             f"{slowest.method} {slowest.route}" if slowest else "",
         )
     )
+    cpu_limit = CPU_LIMIT if stage == 1 else INSTANCE_CPU_LIMIT
     out.append(
         Threshold(
             "CPU (median)",
             f.cpu_percent,
-            CPU_LIMIT,
+            cpu_limit,
             "%",
-            f.cpu_percent is not None and f.cpu_percent > CPU_LIMIT,
+            f.cpu_percent is not None and f.cpu_percent > cpu_limit,
+            "the busiest box",
         )
     )
     out.append(
@@ -367,16 +431,28 @@ def next_step(stage: int, ts: list[Threshold], f: Figures) -> Step | None:
                 "docs/scaling.md#pooling",
             )
         reasons = _crossed(ts, "CPU", "p95", "memory")
-        if reasons:
+        if reasons and not database_bound(f, ts):
             return Step(
                 3,
                 "Run several app instances behind nginx",
-                _because(reasons),
+                _because(reasons) + _db_note(f),
                 "a load balancer and a second app box to operate; shared SECRET_KEY",
-                "docs/scaling.md#stage-3",
+                STAGE3_DOC,
             )
+        if reasons:
+            return _cache_and_replicas(reasons, f)
         return None
     if stage == 3:
+        busy = _crossed(ts, "CPU", "p95 of the slowest route")
+        if busy and not database_bound(f, ts):
+            return Step(
+                3,
+                "Add app instances behind nginx",
+                _because(busy) + _db_note(f),
+                "one more app box (serve --roles web,events) and a line in nginx's upstreams; "
+                "check the database connection budget",
+                STAGE3_DOC,
+            )
         reasons = _crossed(ts, "p95", "CPU")
         if reasons:
             return Step(
@@ -397,6 +473,33 @@ def next_step(stage: int, ts: list[Threshold], f: Figures) -> Step | None:
             "docs/scaling.md",
         )
     return None
+
+
+def database_bound(f: Figures, ts: list[Threshold]) -> bool:
+    """Whether the database is where the time goes: more app instances would not help."""
+    share = f.db_share
+    return bool(_crossed(ts, "database connections")) or (
+        share is not None and share >= DB_SHARE_LIMIT
+    )
+
+
+def _db_note(f: Figures) -> str:
+    share = f.db_share
+    if share is None:
+        return ""
+    return f"; the database takes {share:.0%} of a read's time, so it is not the bottleneck"
+
+
+def _cache_and_replicas(reasons: list[Threshold], f: Figures) -> Step:
+    share = f.db_share
+    return Step(
+        4,
+        "Add Redis cache-aside and a read replica",
+        _because(reasons) + f"; the database takes {share or 0:.0%} of a read's time, so more "
+        "app instances would wait on it",
+        "Redis and a streaming replica to operate; invalidation on every write",
+        "docs/scaling.md#stage-4",
+    )
 
 
 def _because(reasons: list[Threshold]) -> str:

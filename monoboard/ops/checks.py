@@ -103,7 +103,8 @@ def connection_limit(
         return []
     budget = connection_budget(
         database,
-        web_workers=settings.SERVE_WORKERS,
+        # Every instance opens its own (INSTANCES at stage 3).
+        web_workers=settings.SERVE_WORKERS * settings.INSTANCES,
         web_threads=settings.SERVE_THREADS,
         listeners=settings.DB_LISTENER_CONNECTIONS,
         workers=settings.DB_WORKER_CONNECTIONS,
@@ -142,3 +143,58 @@ def listen_connection(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             id="monoboard.W021",
         )
     ]
+
+
+# --- Stage 3: nothing stateful per instance (docs/scaling.md) -----------------
+
+#: Cache backends whose entries live in one process or on one machine's disk.
+INSTANCE_LOCAL_CACHES = ("LocMemCache", "FileBasedCache")
+#: Storages that keep files on the machine that received them.
+INSTANCE_LOCAL_STORAGES = ("FileSystemStorage",)
+
+
+def several_instances() -> bool:
+    """Whether this configuration says it runs as one of several instances."""
+    return bool(settings.BEHIND_PROXY) or int(settings.INSTANCES) > 1
+
+
+@register()
+def stateless_instances(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Warn about state one instance keeps that the others cannot see."""
+    if not several_instances():
+        return []
+    why = "BEHIND_PROXY=1" if settings.BEHIND_PROXY else f"INSTANCES={settings.INSTANCES}"
+    messages: list[CheckMessage] = []
+    for alias, config in settings.CACHES.items():
+        backend = str(config.get("BACKEND", ""))
+        if backend.rsplit(".", 1)[-1] in INSTANCE_LOCAL_CACHES:
+            messages.append(
+                Warning(
+                    f"CACHES[{alias!r}] uses {backend.rsplit('.', 1)[-1]}, which each instance "
+                    f"keeps for itself, and this site runs several instances ({why}).",
+                    hint="Set REDIS_URL so that every instance shares one cache; see "
+                    "docs/scaling.md (stage 3: what is shared where).",
+                    id="monoboard.W030",
+                )
+            )
+    default_storage = str(settings.STORAGES.get("default", {}).get("BACKEND", ""))
+    if default_storage.rsplit(".", 1)[-1] in INSTANCE_LOCAL_STORAGES:
+        messages.append(
+            Warning(
+                f"The default file storage is {default_storage.rsplit('.', 1)[-1]}: a file "
+                f"uploaded to one instance is missing on the others ({why}).",
+                hint="Use S3-compatible object storage (the STORAGE_S3_* settings, "
+                "docs/attachments.md), or a folder every instance mounts at MEDIA_ROOT.",
+                id="monoboard.W031",
+            )
+        )
+    if not settings.SECRET_KEY_FROM_ENV:
+        messages.append(
+            Warning(
+                "SECRET_KEY was generated into this machine's data folder, so another "
+                f"instance will sign sessions and CSRF tokens with a different key ({why}).",
+                hint="Set the same SECRET_KEY in every instance's environment.",
+                id="monoboard.W032",
+            )
+        )
+    return messages

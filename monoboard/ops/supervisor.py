@@ -9,7 +9,9 @@ the supervisor stops everything and ``run()`` returns 1 after one clear log
 line. A child that exits takes its process group with it (a killed granian
 leaves no worker behind). SIGINT/SIGTERM stop every child (SIGTERM, then SIGKILL of its process
 group after ``stop_timeout_s``) and ``run()`` returns 0. Children get SIGTERM
-if the supervisor itself is killed.
+if the supervisor itself is killed. ``tick``, when given, is called every
+``tick_every_s`` between passes (an app instance without a jobs worker takes
+its box's system sample there); its failures are logged, never fatal.
 """
 
 from __future__ import annotations
@@ -56,8 +58,11 @@ class Supervisor:
     give_up_window_s: float = GIVE_UP_WINDOW_S
     stop_timeout_s: float = STOP_TIMEOUT_S
     poll_s: float = POLL_S
+    tick: Callable[[], None] | None = None
+    tick_every_s: float = 60.0
     children: dict[str, Child] = field(default_factory=dict)
     _stopping: bool = False
+    _next_tick: float = 0.0
 
     def start(self) -> None:
         for name, argv in self.commands.items():
@@ -80,10 +85,20 @@ class Supervisor:
             while not self._stopping:
                 if self.check() is not None:
                     return 1
+                self._maybe_tick()
                 time.sleep(self.poll_s)
             return 0
         finally:
             self.stop_all()
+
+    def _maybe_tick(self) -> None:
+        if self.tick is None or time.monotonic() < self._next_tick:
+            return
+        self._next_tick = time.monotonic() + self.tick_every_s
+        try:
+            self.tick()
+        except Exception as exc:  # a figure missed must not stop serving
+            self.log(f"serve: {getattr(self.tick, '__name__', 'tick')} failed: {exc}")
 
     def check(self) -> str | None:
         """One supervision pass; the name of a crash-looping child, if any."""

@@ -38,7 +38,7 @@ def scale(request: HttpRequest) -> HttpResponse:
         },
     ]
     context = {
-        "advice": advisor.advise(figures, advisor.current_configuration()),
+        "advice": advisor.advise(figures, advisor.current_configuration(figures)),
         "figures": figures,
         "periods": periods,
         "width": charts.WIDTH,

@@ -15,13 +15,30 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from monoboard.lib import bookkeeping
 from monoboard.ops.models import LATENCY_BUCKETS_MS, RequestRollup
 
 logger = logging.getLogger(__name__)
-PROCESS_NAME = f"{socket.gethostname()[:30]}:{os.getpid()}"
+#: Longest instance name kept in a rollup row (``process`` holds 40 characters).
+INSTANCE_MAX = 32
+
+
+def process_name() -> str:
+    """``<instance>/<pid>``: rows of one instance group by the part before the slash."""
+    instance = str(settings.INSTANCE_NAME or socket.gethostname())[:INSTANCE_MAX]
+    return f"{instance}/{os.getpid()}"
+
+
+def instance_of(process: str) -> str:
+    """The instance a rollup row's ``process`` names (older rows: ``host:pid``)."""
+    if "/" in process:
+        return process.rsplit("/", 1)[0]
+    return process.rsplit(":", 1)[0]
+
+
 RETENTION = timedelta(days=30)
 
 
@@ -107,7 +124,7 @@ def write_rollups(minute: datetime, routes: dict[tuple[str, str], RouteMinute]) 
             minute=minute,
             route=route[:200],
             method=method,
-            process=PROCESS_NAME,
+            process=process_name(),
             count=m.count,
             errors=m.errors,
             duration_ms_sum=round(m.duration_ms_sum, 3),

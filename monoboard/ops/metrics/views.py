@@ -1,4 +1,4 @@
-"""/metrics in the Prometheus text format, for the whole box."""
+"""/metrics in the Prometheus text format: this instance, then every instance side by side."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.http.response import HttpResponseBase
 from prometheus_client.django import PrometheusDjangoView
 
 from monoboard.lib.client_ip import client_ip
+from monoboard.ops.metrics.instances import exposition
 
 
 def _is_local(address: str) -> bool:
@@ -25,4 +26,7 @@ def metrics(request: HttpRequest) -> HttpResponseBase:
     mode = settings.METRICS_ACCESS
     if mode == "off" or (mode == "local" and not _is_local(client_ip(request))):
         raise Http404
-    return PrometheusDjangoView.as_view()(request)
+    response = PrometheusDjangoView.as_view()(request)
+    if response.status_code == 200 and hasattr(response, "content"):
+        response.content = bytes(response.content) + exposition()
+    return response

@@ -76,10 +76,10 @@ def product_env(data_dir: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def seed(env: dict[str, str]) -> str:
-    """Migrate and seed the site; the admin's API key."""
+def seed(env: dict[str, str], script: str = SEED) -> str:
+    """Migrate and seed the site (``script``: SEED or a variant); the admin's API key."""
     result = subprocess.run(
-        [sys.executable, "-c", SEED],
+        [sys.executable, "-c", script],
         env=env,
         cwd=settings.BASE_DIR,
         check=True,

@@ -275,6 +275,8 @@ STAGE_TABLE: list[tuple[str, Configuration, int]] = [
         Configuration(database_vendor=PG, pooled=True, behind_proxy=True, replicas=2),
         4,
     ),
+    ("two instances, no proxy setting", Configuration(database_vendor=PG, instances=2), 3),
+    ("SQLite, two instances", Configuration(database_vendor="sqlite", instances=2), 1),
     ("a shared cache, one instance", Configuration(database_vendor=PG, cache_shared=True), 4),
     ("a replica, one instance", Configuration(database_vendor=PG, replicas=1), 4),
 ]
@@ -352,3 +354,117 @@ def test_the_suite_runs_at_its_databases_stage(settings: Any) -> None:
     settings.BEHIND_PROXY = True
     expected = 1 if connection.vendor == "sqlite" else 3
     assert advisor.detect_stage(advisor.current_configuration()) == expected
+
+
+# --- Stage 3: more instances, or not (the database is the bottleneck) -----------------
+
+STAGE3 = Configuration(database_vendor=PG, pooled=True, behind_proxy=True, instances=2)
+SLOW_ROUTE = [advisor.RouteFigure("/b/<slug:slug>/", "GET", 500, 750.0)]
+
+#: (case, configuration, figures, next stage or None, words the step's title holds)
+STAGE3_TABLE: list[tuple[str, Configuration, Figures, int | None, str]] = [
+    (
+        "stage 2, one box at 72 % CPU, database 10 % of a read",
+        POSTGRES,
+        Figures(cpu_percent=72, db_ms_per_read=3, read_ms_mean=30),
+        3,
+        "several app instances",
+    ),
+    (
+        "stage 2, CPU over, but the database takes 80 % of a read",
+        POSTGRES,
+        Figures(cpu_percent=90, db_ms_per_read=40, read_ms_mean=50),
+        4,
+        "read replica",
+    ),
+    (
+        "stage 3, busiest box at 85 % CPU, database 20 %",
+        STAGE3,
+        Figures(cpu_percent=85, db_ms_per_read=4, read_ms_mean=20),
+        3,
+        "Add app instances",
+    ),
+    (
+        "stage 3, a route at 750 ms p95, database 10 %",
+        STAGE3,
+        Figures(routes=SLOW_ROUTE, db_ms_per_read=5, read_ms_mean=50),
+        3,
+        "Add app instances",
+    ),
+    (
+        "stage 3, a route at 750 ms p95, database 70 %",
+        STAGE3,
+        Figures(routes=SLOW_ROUTE, db_ms_per_read=35, read_ms_mean=50),
+        4,
+        "read replica",
+    ),
+    (
+        "stage 3, CPU over, connections near the limit",
+        STAGE3,
+        Figures(cpu_percent=90, db_connections=95, db_max_connections=100),
+        4,
+        "read replica",
+    ),
+    (
+        "stage 3, quiet: 40 % CPU, routes fast",
+        STAGE3,
+        Figures(cpu_percent=40, read_p95_ms=50, db_ms_per_read=2, read_ms_mean=10),
+        None,
+        "",
+    ),
+    (
+        "stage 3 detected from two instances answering, no proxy setting",
+        Configuration(database_vendor=PG, pooled=True, instances=2),
+        Figures(cpu_percent=80, db_ms_per_read=1, read_ms_mean=10),
+        3,
+        "Add app instances",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "figures", "stage", "title"),
+    [(c, f, s, t) for _, c, f, s, t in STAGE3_TABLE],
+    ids=[n for n, *_ in STAGE3_TABLE],
+)
+def test_more_instances_only_when_the_database_is_not_the_bottleneck(
+    config: Configuration, figures: Figures, stage: int | None, title: str
+) -> None:
+    step = advisor.advise(figures, config).next_step
+    if stage is None:
+        assert step is None
+        return
+    assert step is not None and step.stage == stage
+    assert title in step.title
+    if stage == 3:
+        assert step.doc == "docs/scaling.md#stage-3-several-instances-behind-nginx"
+
+
+@pytest.mark.django_db
+def test_figures_per_instance_and_the_busiest_box(settings: Any) -> None:
+    now = timezone.now().replace(second=0, microsecond=0)
+    for m in range(1, 7):
+        minute = now - timedelta(minutes=m)
+        for process, ms in (("app-1:8100/41", 20), ("app-2:8102/77", 600)):
+            RequestRollup.objects.create(
+                minute=minute,
+                route="/b/<slug:slug>/",
+                method="GET",
+                process=process,
+                count=20,
+                errors=1,
+                buckets=buckets_at(ms, 20),
+                duration_ms_sum=ms * 20.0,
+            )
+        SystemSample.objects.create(minute=minute, host="app-1", cpu_percent=30.0)
+        SystemSample.objects.create(minute=minute, host="app-2", cpu_percent=90.0)
+    figures = advisor.measure()
+    assert [(i.name, i.requests, i.errors) for i in figures.instances] == [
+        ("app-1:8100", 120, 6),
+        ("app-2:8102", 120, 6),
+    ]
+    assert [i.p95_ms for i in figures.instances] == [25, 750]
+    assert figures.cpu_percent == 90.0  # the busiest box, not the median of both
+    settings.INSTANCES = 1
+    settings.BEHIND_PROXY = False
+    assert advisor.current_configuration(figures).instances == 2

@@ -136,6 +136,17 @@ def test_scale_page_is_for_admins_and_shows_the_advice(
     assert outsider_client.get("/ops/scale/").status_code == 302
 
 
+def test_scale_page_shows_instances_side_by_side(admin_client: Client) -> None:
+    minute = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=3)
+    for process in ("app-1:8100/5", "app-2:8102/6"):
+        RequestRollup.objects.create(
+            minute=minute, route="/", method="GET", process=process, count=60, buckets=[60]
+        )
+    text = admin_client.get("/ops/scale/").content.decode()
+    assert "<h2>Instances</h2>" in text
+    assert "<code>app-1:8100</code>" in text and "<code>app-2:8102</code>" in text
+
+
 @pytest.mark.django_db
 def test_system_sample_records_the_job_backlog() -> None:
     from monoboard.ops.tasks import prune_metrics
@@ -145,3 +156,18 @@ def test_system_sample_records_the_job_backlog() -> None:
     sample = sampling.take_sample()
     assert sample.jobs_ready == 2
     assert sample.jobs_oldest_age_s is not None and sample.jobs_oldest_age_s >= 0.0
+
+
+@pytest.mark.django_db
+def test_metrics_shows_every_instance_side_by_side(settings: Any) -> None:
+    settings.INSTANCE_NAME = "app-1:8100"
+    minute = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=2)
+    for process, count in (("app-1:8100/12", 70), ("app-2:8102/34", 30)):
+        RequestRollup.objects.create(
+            minute=minute, route="/", method="GET", process=process, count=count, errors=1
+        )
+    body = Client(REMOTE_ADDR="127.0.0.1").get("/metrics").content.decode()
+    assert 'monoboard_instance_info{instance="app-1:8100"} 1.0' in body
+    assert 'monoboard_instance_requests{instance="app-1:8100"} 70.0' in body
+    assert 'monoboard_instance_requests{instance="app-2:8102"} 30.0' in body
+    assert 'monoboard_instance_errors{instance="app-2:8102"} 1.0' in body

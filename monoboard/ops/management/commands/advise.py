@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if options["hours"] <= 0:
             raise CommandError("--hours must be more than 0")
         figures = advisor.measure(window=timedelta(hours=options["hours"]))
-        advice = advisor.advise(figures, advisor.current_configuration())
+        advice = advisor.advise(figures, advisor.current_configuration(figures))
         if options["json"]:
             self.stdout.write(json.dumps(asdict(advice), indent=2, default=str))
             return
