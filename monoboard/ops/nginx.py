@@ -39,7 +39,7 @@ class NginxSite:
     events: list[str]
     static_root: Path
     directory: Path
-    client_max_body_size: str = "12m"
+    client_max_body_size: str = "96m"
     worker_processes: str = "auto"
     access_log: str = "off"
     forwarded_proto: str = "$scheme"
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", action="append", required=True, help="host:port of events")
     parser.add_argument("--static-root", type=Path, required=True)
     parser.add_argument("--dir", type=Path, required=True, help="pid, logs and temp files")
-    parser.add_argument("--client-max-body-size", default="12m")
+    parser.add_argument("--client-max-body-size", default="96m")
     parser.add_argument("--access-log", default="off", help="a path, or off")
     parser.add_argument(
         "--forwarded-proto",

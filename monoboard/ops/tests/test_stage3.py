@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import json
 import re
 import shutil
@@ -22,12 +23,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from monoboard.ops.tests import faults
 from monoboard.ops.tests.faults import OWN_SERVERS, Load, product_env, request, wait_until
+from monoboard.testing import s3 as s3_testing
 from monoboard.testing.servers import PostgresServer, pgbouncer_server, postgres_server
 from monoboard.testing.stage3 import Process, Stage3, _tail, nginx_binary, stage3_site
 
@@ -50,6 +52,26 @@ FAST_SEED = faults.SEED.replace(
     "settings.STORAGES['staticfiles'] = "
     "{'BACKEND': 'django.contrib.staticfiles.storage.ManifestStaticFilesStorage'}\n" + COLLECT,
 )
+MEMBER = ("mo@example.com", "another horse 7!")
+#: Images no visitor may fetch: one on a members-only board, one on a post
+#: hidden by the admin (which a member may not see either); stored on S3.
+PRIVATE_IMAGES = (
+    """
+import io
+from django.core.files.base import ContentFile
+from PIL import Image
+def png():
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "teal").save(out, "PNG")
+    return ContentFile(out.getvalue(), name="secret.png")
+accounts.user_signup(email="{}", password="{}", name="Mo")
+team = boards.board_create(actor=admin, name="Team", is_private=True)
+boards.post_create(board=team, author=admin, title="Team only", uploads=[png()])
+hidden = boards.post_create(board=board, author=admin, title="Hidden one", uploads=[png()])
+boards.post_set_hidden(post=hidden, actor=admin, hidden=True)
+""".format(*MEMBER)
+)
+STAGE3_SEED = FAST_SEED.replace("print(credentials", PRIVATE_IMAGES + "print(credentials")
 
 
 @dataclass
@@ -92,6 +114,7 @@ def site() -> Iterator[Site]:
         with (
             postgres_server(base_dir=base / "pg") as pg,
             pgbouncer_server(pg, base_dir=base / "pgbouncer") as bouncer,
+            s3_testing.s3_server() as store,
         ):
             env = product_env(
                 base / "site",
@@ -100,8 +123,15 @@ def site() -> Iterator[Site]:
                 DATABASE_DIRECT_URL=pg.url(),
                 WEB_THREADS="4",
                 REALTIME_POLL_INTERVAL="0.1",
+                # Files on object storage, shared by the instances.
+                STORAGE_S3_BUCKET=store.new_bucket(),
+                STORAGE_S3_ENDPOINT_URL=store.endpoint_url,
+                STORAGE_S3_ACCESS_KEY_ID=s3_testing.ACCESS_KEY,
+                STORAGE_S3_SECRET_ACCESS_KEY=s3_testing.SECRET_KEY,
+                STORAGE_S3_REGION=s3_testing.REGION,
+                STORAGE_S3_ADDRESSING_STYLE="path",
             )
-            api_key = faults.seed(env, FAST_SEED)
+            api_key = faults.seed(env, STAGE3_SEED)
             for path in (base / "site").rglob("*"):
                 path.chmod(path.stat().st_mode | 0o055)
             (base / "site").chmod(0o755)
@@ -151,12 +181,12 @@ class Browser:
         assert found, f"no CSRF token on {path}"
         return found.group(1)
 
-    def sign_in(self) -> None:
+    def sign_in(self, who: tuple[str, str] = ADMIN) -> None:
         token = self.token("/accounts/signin/")
         status, _, _ = self.go(
             "POST",
             "/accounts/signin/",
-            {"csrfmiddlewaretoken": token, "email": ADMIN[0], "password": ADMIN[1]},
+            {"csrfmiddlewaretoken": token, "email": who[0], "password": who[1]},
         )
         assert status == 302, status
         assert "sessionid" in self.cookies
@@ -431,3 +461,95 @@ def test_a_stream_survives_its_instance(site: Site) -> None:
     assert stream.reconnects >= 1
     assert stream.ids == sorted(set(stream.ids)), "an event came twice or out of order"
     assert stream.comments == created, "an event was lost"
+
+
+# --- image attachments on object storage -----------------------------------------------
+
+
+def _png(color: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def _upload(port: int, path: str, api_key: str, data: bytes) -> tuple[int, bytes]:
+    """A multipart API upload of one image, straight to one instance."""
+    boundary = "monoboard-stage3-boundary"
+    body = (
+        (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="files"; filename="shot.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _fetch_image(port: int, path: str, cookies: dict[str, str] | None = None) -> bytes:
+    """The image behind ``path`` on one server, following the view's redirect to the store."""
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())}
+    status, answer, content = request(port, path=path, headers=headers)
+    if status == 302:
+        signed = urlsplit(answer["location"])
+        assert signed.hostname == "127.0.0.1" and "Signature" in signed.query, signed
+        conn = http.client.HTTPConnection("127.0.0.1", signed.port or 80, timeout=30)
+        try:
+            conn.request("GET", f"{signed.path}?{signed.query}")
+            response = conn.getresponse()
+            status, content = response.status, response.read()
+        finally:
+            conn.close()
+    assert status == 200, (path, status)
+    return content
+
+
+def test_an_image_uploaded_through_one_instance_is_served_by_the_other(site: Site) -> None:
+    from PIL import Image
+
+    a, b = (int(instance.port or 0) for instance in site.stage3.instances)
+    post_id = first_post_id(site)
+    status, body = _upload(a, f"/api/v1/posts/{post_id}/attachments", site.api_key, _png("red"))
+    assert status == 201, body
+    url = urlsplit(json.loads(body)[0]["url"]).path
+    for port in (b, site.port):  # instance B directly, and nginx
+        image = Image.open(io.BytesIO(_fetch_image(port, url)))
+        assert (image.format, image.size, image.getpixel((5, 5))) == ("PNG", (64, 48), (255, 0, 0))
+
+
+def test_private_images_are_404_by_every_url_form(site: Site) -> None:
+    rows = site.sql(
+        "SELECT a.key, a.file_name, p.title FROM boards_attachment a"
+        " JOIN boards_post p ON p.id = a.post_id WHERE p.title IN ('Team only', 'Hidden one')"
+    ).splitlines()
+    assert len(rows) == 2, rows
+    member = Browser(site.port)
+    member.sign_in(MEMBER)
+    admin = Browser(site.port)
+    admin.sign_in()
+    for row in rows:
+        key, file_name, title = row.split("|")
+        forms = [f"/attachments/{key}/", f"/attachments/{key}/thumb/", f"/media/{file_name}"]
+        for path in forms:
+            assert request(site.port, path=path)[0] == 404, (title, path, "visitor")
+            if title == "Hidden one":  # members may see the members-only board, not this
+                assert member.go("GET", path)[0] == 404, (title, path, "member")
+        # Those who may see the post get the image, through either instance.
+        assert _fetch_image(site.port, forms[0], admin.cookies).startswith(b"\x89PNG")
