@@ -330,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--base-port", type=int, default=8100)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--s3",
+        choices=("none", "moto"),
+        default="none",
+        help="moto: images on a throwaway S3-protocol server (in memory, gone at stop)",
+    )
     args = parser.parse_args(argv)
     stopping: list[int] = []
 
@@ -344,6 +350,31 @@ def main(argv: list[str] | None = None) -> int:
     # checked by another. Generated once, kept in the stage-3 folder.
     if not env.get("SECRET_KEY"):
         env["SECRET_KEY"] = load_or_create_secret_key(directory / "secret_key")
+    with contextlib.ExitStack() as stack:
+        if args.s3 == "moto":
+            env.update(_moto_storage(stack))
+        return _serve(args, directory, env, stopping)
+
+
+def _moto_storage(stack: contextlib.ExitStack) -> dict[str, str]:
+    """Start moto's S3 server for this run; the STORAGE_S3_* variables that use it."""
+    from monoboard.testing import s3
+
+    store = stack.enter_context(s3.s3_server())
+    print(f"stage3: images on a throwaway S3 server at {store.endpoint_url}", flush=True)
+    return {
+        "STORAGE_S3_BUCKET": store.new_bucket(),
+        "STORAGE_S3_ENDPOINT_URL": store.endpoint_url,
+        "STORAGE_S3_ACCESS_KEY_ID": s3.ACCESS_KEY,
+        "STORAGE_S3_SECRET_ACCESS_KEY": s3.SECRET_KEY,
+        "STORAGE_S3_REGION": s3.REGION,
+        "STORAGE_S3_ADDRESSING_STYLE": "path",
+    }
+
+
+def _serve(
+    args: argparse.Namespace, directory: Path, env: dict[str, str], stopping: list[int]
+) -> int:
     with stage3_site(
         directory=directory,
         env=env,
