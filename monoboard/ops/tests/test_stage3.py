@@ -55,8 +55,7 @@ FAST_SEED = faults.SEED.replace(
 MEMBER = ("mo@example.com", "another horse 7!")
 #: Images no visitor may fetch: one on a members-only board, one on a post
 #: hidden by the admin (which a member may not see either); stored on S3.
-PRIVATE_IMAGES = (
-    """
+PRIVATE_IMAGES = """
 import io
 from django.core.files.base import ContentFile
 from PIL import Image
@@ -70,7 +69,6 @@ boards.post_create(board=team, author=admin, title="Team only", uploads=[png()])
 hidden = boards.post_create(board=board, author=admin, title="Hidden one", uploads=[png()])
 boards.post_set_hidden(post=hidden, actor=admin, hidden=True)
 """.format(*MEMBER)
-)
 STAGE3_SEED = FAST_SEED.replace("print(credentials", PRIVATE_IMAGES + "print(credentials")
 
 
