@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.csp import CSP
 
-from monoboard.lib.database import database_from_env, pool_mode
+from monoboard.lib.database import database_from_env, pool_mode, replica_databases
 from monoboard.lib.env import (
     env_bool,
     env_choice,
@@ -66,6 +66,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Stage 4: opens the per-request read context the replica router uses (a
+    # no-op without replicas); inside the session middleware so that the commit
+    # position it keeps in the session is saved.
+    "monoboard.replicas.middleware.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "monoboard.accounts.middleware.FirstRunMiddleware",
@@ -108,6 +112,21 @@ DATABASE_DIRECT_URL = env_str("DATABASE_DIRECT_URL") or DATABASE_URL
 # process and each jobs worker hold one on PostgreSQL) and workers.
 DB_LISTENER_CONNECTIONS = env_int("DB_LISTENER_CONNECTIONS", 2, minimum=0)
 DB_WORKER_CONNECTIONS = env_int("DB_WORKER_CONNECTIONS", 1, minimum=0)
+
+# --- Database: stage 4 (read replicas, docs/scaling.md) -------------------------
+# PostgreSQL streaming replicas, comma-separated; they become the aliases
+# replica1, replica2... Page and API reads of board content go to one that is
+# up, within REPLICA_MAX_LAG_MS and caught up with the client's own last write
+# (monoboard/replicas/); everything else stays on the primary.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+DATABASES.update(replica_databases(DATABASE_REPLICA_URLS, primary=DATABASES["default"]))
+#: A replica further behind than this (milliseconds) serves nobody until it catches up.
+REPLICA_MAX_LAG_MS = env_int("REPLICA_MAX_LAG_MS", 1000, minimum=0)
+#: How often each process re-measures each replica (position, lag, up or down).
+REPLICA_CHECK_INTERVAL_S = env_float("REPLICA_CHECK_INTERVAL_S", 1.0, minimum=0.05)
+#: How long a replica may take to connect or answer that check before it counts as down.
+REPLICA_CONNECT_TIMEOUT_S = env_float("REPLICA_CONNECT_TIMEOUT_S", 1.0, minimum=0.1)
+DATABASE_ROUTERS = ["monoboard.replicas.router.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -25,6 +25,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from monoboard.core.models import ConsumerPosition, Event
+from monoboard.replicas.context import note_write
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def emit(event: DomainEvent) -> Event:
         raise EmitOutsideTransaction(f"{event.kind}: emit() needs the writer's transaction")
     if connection.vendor == "postgresql":
         transaction.on_commit(partial(_wake_listeners, alias), using=alias)
+    # Read-your-writes: the request now keeps its client's commit position.
+    transaction.on_commit(note_write, using=alias)
     return Event.objects.using(alias).create(
         kind=event.kind,
         board_id=event.board_id,
