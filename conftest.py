@@ -86,6 +86,23 @@ def _empty_counters(request: pytest.FixtureRequest) -> None:
     counter_cache().clear()
 
 
+@pytest.fixture(autouse=True)
+def _replica_reads_where_the_test_allows_them(
+    request: pytest.FixtureRequest, settings: Any
+) -> None:
+    """With replicas configured (the stage-4 run), a test reads from them only
+    if it names them in ``django_db(databases=...)``: Django refuses queries
+    to a database a test did not ask for, and data a test writes outside a
+    request belongs to no client, so nothing would make a page wait for it
+    to reach the replica. The others read from the primary (REPLICA_READS)."""
+    if not settings.DATABASE_REPLICA_URLS:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    databases = marker.kwargs.get("databases") if marker else None
+    wanted = databases == "__all__" or any(str(a).startswith("replica") for a in databases or ())
+    settings.REPLICA_READS = bool(wanted)
+
+
 @pytest.fixture
 def admin(db: None) -> User:
     return make_user("ada@example.com", Role.ADMIN, "Ada Admin")

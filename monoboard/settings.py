@@ -126,6 +126,9 @@ REPLICA_MAX_LAG_MS = env_int("REPLICA_MAX_LAG_MS", 1000, minimum=0)
 REPLICA_CHECK_INTERVAL_S = env_float("REPLICA_CHECK_INTERVAL_S", 1.0, minimum=0.05)
 #: How long a replica may take to connect or answer that check before it counts as down.
 REPLICA_CONNECT_TIMEOUT_S = env_float("REPLICA_CONNECT_TIMEOUT_S", 1.0, minimum=0.1)
+#: 0 sends every read to the primary while keeping the replicas configured
+#: (to rule them out, or while one is rebuilt).
+REPLICA_READS = env_bool("REPLICA_READS", True)
 DATABASE_ROUTERS = ["monoboard.replicas.router.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 
 # --- Accounts -------------------------------------------------------------
@@ -238,12 +241,23 @@ CACHES: dict[str, dict[str, Any]] = {
 #: Stage 4: one Redis shared by every instance for the page cache, throttles
 #: and rate limits (Django's built-in Redis backend). Unset: nothing needs Redis.
 REDIS_URL = env_str("REDIS_URL")
+#: Redis fails safe (monoboard/lib/rediscache.py): an error or a reply slower
+#: than REDIS_TIMEOUT_S is a miss, and Redis is left alone for REDIS_RETRY_S.
+#: Throttle counts fall back to the database cache meanwhile.
+REDIS_TIMEOUT_S = env_float("REDIS_TIMEOUT_S", 0.25, minimum=0.01)
+REDIS_RETRY_S = env_float("REDIS_RETRY_S", 2.0, minimum=0.1)
 if REDIS_URL:
+    _redis_options = {"SOCKET_TIMEOUT_S": REDIS_TIMEOUT_S, "RETRY_S": REDIS_RETRY_S}
     CACHES = {
-        alias: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        alias: {
+            "BACKEND": "monoboard.lib.rediscache.SafeRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_options
+            | ({"FALLBACK": "throttle_db"} if alias == "throttle" else {}),
+        }
         | ({"KEY_PREFIX": alias} if alias != "default" else {})
         for alias in CACHES
-    }
+    } | {"throttle_db": CACHES["throttle"]}
 # Anonymous visitors share rendered board, post, roadmap and home pages for at
 # most this many seconds (monoboard/pagecache/); 0 turns it off.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 10, minimum=0)

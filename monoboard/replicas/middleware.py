@@ -3,9 +3,11 @@
 After a request that wrote, the primary's WAL position is read
 (``pg_current_wal_lsn()``, after the commit, so it is at or past the commit
 record) and kept where every instance finds it again: in the session for a
-browser, in the shared ``throttle`` cache under the API key or user for a
-caller with a bearer credential. On that client's later requests the router
-sends a read to a replica only once the replica has replayed that far.
+browser, and in the shared ``throttle`` cache under the API key and the
+user (so a person's API writes show in their browser and the other way round).
+Where that cache is failing, a signed-in client reads from the primary.
+On that client's later requests the router sends a read to a replica only
+once the replica has replayed that far.
 
 Requests with an unsafe method read from the primary throughout: whatever
 they render after their write must show it.
@@ -38,20 +40,31 @@ POSITION_TTL_S = 3600
 UNKNOWN = 1 << 64
 
 
-def _cache_key(client_key: str) -> str:
-    return f"commit-lsn:{client_key}"
+def _cache_keys(request: HttpRequest, ctx: ReadContext) -> list[str]:
+    """The API credential, and the person: one person's writes through the API
+    are theirs in the browser too, and the other way round."""
+    keys = [ctx.client_key] if ctx.client_key else []
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        keys.append(f"user:{user.pk}")
+    return [f"commit-lsn:{key}" for key in keys]
 
 
 def load_position(request: HttpRequest, ctx: ReadContext) -> int | None:
-    if ctx.client_key is not None:
+    """The newest commit position kept for this client, or None."""
+    found: list[object] = []
+    session = getattr(request, "session", None)
+    if session is not None:
+        found.append(session.get(SESSION_KEY))
+    keys = _cache_keys(request, ctx)
+    if keys:
         store = caches[CACHE_ALIAS]
-        value = store.get(_cache_key(ctx.client_key))
-        if value is None and getattr(store, "failing", lambda: False)():
+        values = store.get_many(keys)
+        if not values and getattr(store, "failing", lambda: False)():
             return UNKNOWN
-    else:
-        session = getattr(request, "session", None)
-        value = session.get(SESSION_KEY) if session is not None else None
-    return parse_lsn(value) if isinstance(value, str) else None
+        found += values.values()
+    positions = [parse_lsn(value) for value in found if isinstance(value, str)]
+    return max(positions) if positions else None
 
 
 def record_position(request: HttpRequest, ctx: ReadContext) -> None:
@@ -63,13 +76,17 @@ def record_position(request: HttpRequest, ctx: ReadContext) -> None:
         row = cursor.fetchone()
     if not row:
         return
-    if ctx.client_key is not None:
-        caches[CACHE_ALIAS].set(_cache_key(ctx.client_key), row[0], POSITION_TTL_S)
-        return
+    keys = _cache_keys(request, ctx)
+    if keys:
+        caches[CACHE_ALIAS].set_many(dict.fromkeys(keys, row[0]), POSITION_TTL_S)
     session = getattr(request, "session", None)
     user = getattr(request, "user", None)
-    # An anonymous visitor's session is not created just for this.
-    if session is not None and (session.session_key or (user and user.is_authenticated)):
+    # A bearer caller has no session; an anonymous visitor's is not created for this.
+    if (
+        ctx.client_key is None
+        and session is not None
+        and (session.session_key or (user and user.is_authenticated))
+    ):
         session[SESSION_KEY] = row[0]
 
 

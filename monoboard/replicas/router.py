@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from monoboard.replicas import health
@@ -32,6 +33,8 @@ REPLICA_APPS = frozenset({"boards", "core"})
 def read_alias(app_label: str) -> str:
     ctx = current()
     if ctx is None or not ctx.use_replicas or app_label not in REPLICA_APPS:
+        return DEFAULT_DB_ALIAS
+    if not settings.REPLICA_READS:
         return DEFAULT_DB_ALIAS
     if connections[DEFAULT_DB_ALIAS].in_atomic_block:
         return DEFAULT_DB_ALIAS

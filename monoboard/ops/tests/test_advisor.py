@@ -352,3 +352,43 @@ def test_the_suite_runs_at_its_databases_stage(settings: Any) -> None:
     settings.BEHIND_PROXY = True
     expected = 1 if connection.vendor == "sqlite" else 3
     assert advisor.detect_stage(advisor.current_configuration()) == expected
+
+
+P95, CPU = "p95 read latency", "CPU (median)"
+WITH_REPLICA = Configuration(
+    database_vendor="postgresql", pooled=True, behind_proxy=True, cache_shared=True, replicas=1
+)
+
+
+@pytest.mark.parametrize(
+    ("figures", "step_title", "crossed"),
+    [
+        # Slow reads with the CPU high: another replica takes reads off the primary.
+        (Figures(read_p95_ms=180, cpu_percent=90), "Add a read replica (now 1)", {P95, CPU}),
+        # Slow reads alone (CPU fine): not a replica's job; the next rung.
+        (Figures(read_p95_ms=180, cpu_percent=40), "Take the next rung", {P95}),
+        # A lagging replica is a warning first, whatever else is crossed.
+        (
+            Figures(read_p95_ms=180, cpu_percent=90, replica_lag_ms=5000),
+            "Find why the replica lags",
+            {P95, CPU, "replica lag"},
+        ),
+        (Figures(read_p95_ms=40, cpu_percent=30, replica_lag_ms=900), None, set()),
+    ],
+)
+def test_stage_4_rules_for_replicas(
+    figures: Figures, step_title: str | None, crossed: set[str]
+) -> None:
+    advice = advisor.advise(figures, WITH_REPLICA)
+    assert advice.stage == 4
+    assert {t.name for t in advice.crossed} == crossed
+    if step_title is None:
+        assert advice.next_step is None
+    else:
+        assert advice.next_step is not None and advice.next_step.title.startswith(step_title)
+
+
+def test_the_lag_limit_is_the_routers(settings: Any) -> None:
+    settings.REPLICA_MAX_LAG_MS = 5000
+    advice = advisor.advise(Figures(replica_lag_ms=2500), WITH_REPLICA)
+    assert "replica lag" not in {t.name for t in advice.crossed}
