@@ -258,6 +258,12 @@ if REDIS_URL:
         | ({"KEY_PREFIX": alias} if alias != "default" else {})
         for alias in CACHES
     } | {"throttle_db": CACHES["throttle"]}
+#: Cache-aside for small hot reads (site settings, statuses, tags, boards;
+#: monoboard/cacheaside/): on by default only with a cache every process
+#: shares, since a per-process cache would miss other processes' invalidations.
+CACHE_ASIDE = env_bool("CACHE_ASIDE", bool(REDIS_URL))
+#: How long a cached value is kept at most (invalidation normally comes first).
+CACHE_ASIDE_SECONDS = env_int("CACHE_ASIDE_SECONDS", 300, minimum=1)
 # Anonymous visitors share rendered board, post, roadmap and home pages for at
 # most this many seconds (monoboard/pagecache/); 0 turns it off.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 10, minimum=0)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 from django.http import Http404
 
+from monoboard import cacheaside
 from monoboard.boards.models import Board, Comment, Post
 from monoboard.core.roles import (
     is_admin,
@@ -82,8 +83,17 @@ def visible_merge_target(user: Actor | None, post: Post) -> Post | None:
     return target
 
 
+def all_boards() -> list[Board]:
+    """Every board (a cache-aside read: pages look a board up on every request)."""
+    return cacheaside.cached("boards", "boards", lambda: list(Board.objects.all()))
+
+
 def board_or_404(user: Actor | None, slug: str) -> Board:
-    board = visible_boards(user).filter(slug=slug).first()
+    if cacheaside.enabled():
+        found = [b for b in all_boards() if b.slug == slug and can_view_board(user, b)]
+        board = found[0] if found else None
+    else:
+        board = visible_boards(user).filter(slug=slug).first()
     if board is None:
         raise Http404("No such board")
     return board

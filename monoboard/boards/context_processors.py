@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from monoboard import cacheaside
 from monoboard.boards.models import SiteSettings
 
 
@@ -9,6 +10,6 @@ def site(request: HttpRequest) -> dict[str, object]:
     """The site's name and tagline for every page, read once per request."""
     cached = getattr(request, "_monoboard_site", None)
     if cached is None:
-        cached = SiteSettings.load()
+        cached = cacheaside.cached("site", "site", SiteSettings.load)
         request._monoboard_site = cached  # type: ignore[attr-defined]
     return {"site": cached}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from monoboard import cacheaside
 from monoboard.boards import access
 from monoboard.boards.models import Board, Comment, Post, Status, StatusChange, Tag, Vote
 from monoboard.lib.cursor import decode_cursor, encode_cursor
@@ -142,11 +143,11 @@ def boards_overview(user: Actor | None) -> list[Board]:
 
 
 def all_statuses() -> list[Status]:
-    return list(Status.objects.all())
+    return cacheaside.cached("statuses", "catalog", lambda: list(Status.objects.all()))
 
 
 def all_tags() -> list[Tag]:
-    return list(Tag.objects.all())
+    return cacheaside.cached("tags", "catalog", lambda: list(Tag.objects.all()))
 
 
 def merge_candidates(post: Post, query: str, *, limit: int = 10) -> list[Post]:

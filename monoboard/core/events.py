@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from monoboard import cacheaside
 from monoboard.core.models import ConsumerPosition, Event
 from monoboard.replicas.context import note_write
 
@@ -67,6 +68,8 @@ def emit(event: DomainEvent) -> Event:
         transaction.on_commit(partial(_wake_listeners, alias), using=alias)
     # Read-your-writes: the request now keeps its client's commit position.
     transaction.on_commit(note_write, using=alias)
+    # Cached shared reads of this kind are stale from now on (and after commit).
+    cacheaside.bump_for(event.kind, using=alias)
     return Event.objects.using(alias).create(
         kind=event.kind,
         board_id=event.board_id,

@@ -58,6 +58,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
+call_command("collectstatic", interactive=False, verbosity=0)
 from monoboard.accounts import credentials
 from monoboard.accounts import services as accounts
 from monoboard.boards import services as boards
