@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py --size fider --duration 15
 
 For each stage asked for (``sqlite``; ``postgres`` and ``pgbouncer`` when
-PostgreSQL is installed) it seeds a site of the chosen size, serves it with
+PostgreSQL is installed; ``stage4``: the same PostgreSQL with a streaming
+replica and Redis, when Redis is installed too) it seeds a site of the chosen size, serves it with
 ``manage.py serve`` on a loopback port, measures fixed endpoints with wrk and
 a realistic mix with Locust, and measures nginx serving a static file in the
 same run as the machine's ceiling. The table is printed and written to
@@ -28,11 +29,15 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "monoboard.settings")
 
 from bench.stack import ROOT, manage, nginx_static, product
+
+if TYPE_CHECKING:
+    from monoboard.testing import servers as servers_module
 
 SIZES: dict[str, list[str]] = {
     "fider": ["--fider"],
@@ -286,6 +291,9 @@ def measure_stage(
             )
             if row:
                 rows.append(row)
+        if args.fixed_only:
+            _cache_notes(stage, base, notes)
+            return rows
         before = server_figures(base)
         rows.extend(
             locust(
@@ -300,7 +308,39 @@ def measure_stage(
         )
         notes.append(f"{stage}, server side during the Locust run (sign-ins included): "
                      + describe_server(before, server_figures(base)))  # fmt: skip
+        _cache_notes(stage, base, notes)
     return rows
+
+
+def cache_ratios(base: str) -> dict[str, tuple[float, float]]:
+    """Cache-aside hits and misses per cache, from the product's /metrics."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    found: dict[str, tuple[float, float]] = {}
+    for line in text.splitlines():
+        if not line.startswith("monoboard_cache_aside_total{"):
+            continue
+        labels, _, value = line.partition("} ")
+        fields = dict(part.split("=", 1) for part in labels.split("{", 1)[1].split(","))
+        name, result = fields["cache"].strip('"'), fields["result"].strip('"')
+        hits, misses = found.get(name, (0.0, 0.0))
+        found[name] = (hits + float(value), misses) if result == "hit" else (
+            hits, misses + float(value)
+        )  # fmt: skip
+    return found
+
+
+def _cache_notes(stage: str, base: str, notes: list[str]) -> None:
+    ratios = cache_ratios(base)
+    if ratios:
+        notes.append(
+            f"{stage}, cache-aside hit ratios over the whole run: "
+            + ", ".join(
+                f"{name} {hits / (hits + misses):.1%} of {hits + misses:,.0f}"
+                for name, (hits, misses) in sorted(ratios.items())
+                if hits + misses
+            )
+        )
 
 
 #: Figures read from the product's own /metrics around the Locust run.
@@ -392,7 +432,10 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, help="threads per web worker (default: the product's WEB_THREADS)"
     )
-    parser.add_argument("--stages", default="sqlite,postgres,pgbouncer")
+    parser.add_argument("--stages", default="sqlite,postgres,pgbouncer,stage4")
+    parser.add_argument(
+        "--fixed-only", action="store_true", help="only the fixed wrk endpoints, no Locust mix"
+    )
     parser.add_argument(
         "--mix-only", action="store_true", help="only the Locust mix, no fixed wrk endpoints"
     )
@@ -426,7 +469,7 @@ def main() -> None:
         rows += measure_stage(
             "1 sqlite", {**base_env, "MONOBOARD_DATA_DIR": str(data)}, args, data / "seeded", notes
         )
-    if {"postgres", "pgbouncer"} & set(stages):
+    if {"postgres", "pgbouncer", "stage4"} & set(stages):
         rows += _postgres_stages(stages, base_env, args, work, notes)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
@@ -491,7 +534,34 @@ def _postgres_stages(
                     marker,
                     notes,
                 )
+        if "stage4" in stages:
+            rows += _stage4(env, args, marker, notes, pg)
     return rows
+
+
+def _stage4(
+    env: dict[str, str],
+    args: argparse.Namespace,
+    marker: Path,
+    notes: list[str],
+    pg: servers_module.PostgresServer,
+) -> list[Row]:
+    """Stage 2's PostgreSQL plus a streaming replica and Redis (cache-aside, shared cache)."""
+    from monoboard.testing import servers
+
+    if not servers.redis_available():
+        print("Redis is not installed (scripts/redis-install): skipping stage 4", flush=True)
+        return []
+    if not marker.exists():  # seed before the replica copies the cluster
+        seed_site(env, args.size, marker)
+    with servers.replica_server(pg) as replica, servers.redis_server() as redis:
+        return measure_stage(
+            "4 redis+replica",
+            {**env, "DATABASE_REPLICA_URLS": replica.url(), "REDIS_URL": redis.url()},
+            args,
+            marker,
+            notes,
+        )
 
 
 if __name__ == "__main__":

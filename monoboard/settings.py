@@ -259,7 +259,7 @@ if REDIS_URL:
         for alias in CACHES
     } | {"throttle_db": CACHES["throttle"]}
 #: Cache-aside for small hot reads (site settings, statuses, tags, boards;
-#: monoboard/cacheaside/): on by default only with a cache every process
+#: monoboard/lib/cacheaside.py): on by default only with a cache every process
 #: shares, since a per-process cache would miss other processes' invalidations.
 CACHE_ASIDE = env_bool("CACHE_ASIDE", bool(REDIS_URL))
 #: How long a cached value is kept at most (invalidation normally comes first).

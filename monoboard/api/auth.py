@@ -18,7 +18,7 @@ from ninja.utils import check_csrf
 from monoboard.accounts import credentials
 from monoboard.api import ratelimit
 from monoboard.api.errors import Problem
-from monoboard.replicas.context import identify
+from monoboard.lib.readcontext import identify
 
 if TYPE_CHECKING:
     from monoboard.accounts.models import User

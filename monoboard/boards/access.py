@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 from django.http import Http404
 
-from monoboard import cacheaside
 from monoboard.boards.models import Board, Comment, Post
 from monoboard.core.roles import (
     is_admin,
@@ -26,6 +25,7 @@ from monoboard.core.roles import (
     require_member,
     require_moderator,
 )
+from monoboard.lib import cacheaside
 
 __all__ = [
     "board_or_404",

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from monoboard import cacheaside
 from monoboard.boards.models import SiteSettings
+from monoboard.lib import cacheaside
 
 
 def site(request: HttpRequest) -> dict[str, object]:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Literal
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from monoboard import cacheaside
 from monoboard.boards import access
 from monoboard.boards.models import Board, Comment, Post, Status, StatusChange, Tag, Vote
+from monoboard.lib import cacheaside
 from monoboard.lib.cursor import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:

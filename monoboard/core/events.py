@@ -24,9 +24,9 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from monoboard import cacheaside
 from monoboard.core.models import ConsumerPosition, Event
-from monoboard.replicas.context import note_write
+from monoboard.lib import cacheaside
+from monoboard.lib.readcontext import note_write
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ def log_alias(*, write: bool = True) -> str:
     route = router.db_for_write if write else router.db_for_read
     return route(Event) or "default"
 
+
+#: The cache-aside scope (monoboard/lib/cacheaside.py) an event's kind makes stale.
+CACHE_SCOPE_OF_KIND = {"site": "site", "status": "catalog", "tag": "catalog", "board": "boards"}
 
 #: PostgreSQL channel that wakes the jobs worker's consumers and pg-notify streams.
 EVENTS_CHANNEL = "monoboard_events"
@@ -69,7 +72,9 @@ def emit(event: DomainEvent) -> Event:
     # Read-your-writes: the request now keeps its client's commit position.
     transaction.on_commit(note_write, using=alias)
     # Cached shared reads of this kind are stale from now on (and after commit).
-    cacheaside.bump_for(event.kind, using=alias)
+    scope = CACHE_SCOPE_OF_KIND.get(event.kind.split(".", 1)[0])
+    if scope is not None:
+        cacheaside.bump_in_transaction(scope, using=alias)
     return Event.objects.using(alias).create(
         kind=event.kind,
         board_id=event.board_id,

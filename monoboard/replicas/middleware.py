@@ -25,8 +25,8 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
+from monoboard.lib.readcontext import ReadContext, current, reading
 from monoboard.replicas import health
-from monoboard.replicas.context import ReadContext, current, reading
 from monoboard.replicas.lsn import parse_lsn
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from monoboard.lib.readcontext import current
 from monoboard.replicas import health
-from monoboard.replicas.context import current
 
 #: Apps whose reads may go to a replica: board content and the event log.
 REPLICA_APPS = frozenset({"boards", "core"})

@@ -10,6 +10,8 @@ from django.http.response import HttpResponseBase
 from prometheus_client.django import PrometheusDjangoView
 
 from monoboard.lib.client_ip import client_ip
+from monoboard.ops.metrics import instruments
+from monoboard.replicas import health
 
 
 def _is_local(address: str) -> bool:
@@ -25,4 +27,8 @@ def metrics(request: HttpRequest) -> HttpResponseBase:
     mode = settings.METRICS_ACCESS
     if mode == "off" or (mode == "local" and not _is_local(client_ip(request))):
         raise Http404
+    for status in health.statuses():  # cheap: measured at most once a second
+        instruments.REPLICA_UP.labels(status.alias).set(1 if status.up else 0)
+        if status.up:
+            instruments.REPLICA_LAG.labels(status.alias).set(status.lag_ms / 1000)
     return PrometheusDjangoView.as_view()(request)

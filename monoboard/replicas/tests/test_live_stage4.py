@@ -297,6 +297,12 @@ def test_redis_stopped_under_load_fails_no_request(site: Site) -> None:
     assert back is not None
 
 
-def test_readyz_names_what_is_down(site: Site) -> None:
+def test_readyz_and_metrics_show_the_replica(site: Site) -> None:
     status, _, body = faults.request(site.port, "GET", "/readyz")
     assert status == 200 and re.search(rb'"status": "(ready|degraded)"', body)
+    status, _, body = faults.request(site.port, "GET", "/metrics")
+    assert status == 200
+    assert b'monoboard_replica_up{replica="replica1"} 1.0' in body
+    lag = re.search(rb'monoboard_replica_lag_seconds\{replica="replica1"\} ([0-9.e+-]+)', body)
+    assert lag is not None and float(lag.group(1)) >= 0
+    assert b"monoboard_cache_aside_total" in body

@@ -9,8 +9,8 @@ from django.db import transaction
 
 from monoboard.accounts.models import User
 from monoboard.boards.models import Post
+from monoboard.lib.readcontext import ReadContext, identify, note_write, primary_only, reading
 from monoboard.replicas import health, router
-from monoboard.replicas.context import ReadContext, identify, note_write, primary_only, reading
 from monoboard.replicas.health import ReplicaStatus
 from monoboard.replicas.lsn import format_lsn, parse_lsn
 

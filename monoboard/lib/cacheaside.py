@@ -3,8 +3,8 @@
 Every signed-in page and many API calls read these; they change rarely. With
 a shared cache (Redis, ``CACHE_ASIDE``) each is kept under a key that holds
 its scope's version: ``aside:statuses:<version of "catalog">``. A write's
-domain event bumps its scope's version (``bump_for(kind)``, called by the
-event log's ``emit()``) twice: at once, inside the writer's transaction, so
+domain event bumps its scope's version (``bump_in_transaction(scope)``,
+called by the event log's ``emit()``) twice: at once, inside the writer's transaction, so
 the writer's own later reads in it never meet the old value, and again after
 the commit, so that a value another request filled in between (from the
 data before the commit) is never read again. The bump is in-process, not a
@@ -31,7 +31,7 @@ from django.core.cache import caches
 from django.db import transaction
 from prometheus_client import Counter
 
-from monoboard.replicas.context import primary_only
+from monoboard.lib.readcontext import primary_only
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,6 @@ LOOKUPS = Counter(
     ["cache", "result"],
 )
 
-#: Which scope a domain event's kind (its prefix) makes stale.
-SCOPE_OF_KIND = {"site": "site", "status": "catalog", "tag": "catalog", "board": "boards"}
 LOCK_S = 5
 WAIT_S = 0.2
 _MISSING = object()
@@ -71,10 +69,9 @@ def bump(scope: str) -> None:
     _store().set(f"aside-version:{scope}", uuid.uuid4().hex, None)
 
 
-def bump_for(kind: str, *, using: str = "default") -> None:
-    """After a write's event of ``kind``: make its scope's cached values stale."""
-    scope = SCOPE_OF_KIND.get(kind.split(".", 1)[0])
-    if scope is None or not enabled():
+def bump_in_transaction(scope: str, *, using: str = "default") -> None:
+    """A write in the open transaction changes ``scope``: stale now, and after commit."""
+    if not enabled():
         return
     bump(scope)
     transaction.on_commit(lambda: bump(scope), using=using)

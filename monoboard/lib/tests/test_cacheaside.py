@@ -10,10 +10,10 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
-from monoboard import cacheaside
 from monoboard.accounts.models import User
 from monoboard.boards import selectors, services
 from monoboard.boards.models import Board, SiteSettings
+from monoboard.lib import cacheaside
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def _cache_aside_on(settings: Any) -> None:
 
 
 def lookups(name: str, result: str) -> float:
-    return cacheaside.LOOKUPS.labels(name, result)._value.get()
+    return float(cacheaside.LOOKUPS.labels(name, result)._value.get())
 
 
 def test_a_second_read_is_a_hit_and_a_write_is_seen_at_once(admin: User) -> None:
