@@ -60,5 +60,6 @@ class ReplicaRouter:
         # Replicas hold the same rows as the primary.
         return True
 
-    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
-        return db == DEFAULT_DB_ALIAS
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
+        # A replica is read-only: it gets its schema from the primary's WAL.
+        return False if db.startswith("replica") else None
