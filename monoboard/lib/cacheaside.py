@@ -50,23 +50,31 @@ def enabled() -> bool:
     return bool(settings.CACHE_ASIDE)
 
 
-def _store() -> Any:
+def store() -> Any:
     return caches["default"]
 
 
-def _version(scope: str) -> str:
-    store = _store()
+def count(name: str, *, hits: int, misses: int) -> None:
+    if hits:
+        LOOKUPS.labels(name, "hit").inc(hits)
+    if misses:
+        LOOKUPS.labels(name, "miss").inc(misses)
+
+
+def version(scope: str) -> str:
+    """The current version of ``scope`` (a new one after each bump)."""
+    store_ = store()
     key = f"aside-version:{scope}"
-    version = store.get(key)
-    if version is None:
+    current = store_.get(key)
+    if current is None:
         # Evicted, or a fresh Redis: start a new version no old value can carry.
-        store.add(key, uuid.uuid4().hex, None)
-        version = store.get(key) or "none"
-    return str(version)
+        store_.add(key, uuid.uuid4().hex, None)
+        current = store_.get(key) or "none"
+    return str(current)
 
 
 def bump(scope: str) -> None:
-    _store().set(f"aside-version:{scope}", uuid.uuid4().hex, None)
+    store().set(f"aside-version:{scope}", uuid.uuid4().hex, None)
 
 
 def bump_in_transaction(scope: str, *, using: str = "default") -> None:
@@ -81,26 +89,26 @@ def cached[T](name: str, scope: str, compute: Callable[[], T]) -> T:
     """``compute()``'s value, from the cache when its scope has not changed since."""
     if not enabled():
         return compute()
-    store = _store()
-    key = f"aside:{name}:{_version(scope)}"
-    value = store.get(key, _MISSING)
+    store_ = store()
+    key = f"aside:{name}:{version(scope)}"
+    value = store_.get(key, _MISSING)
     if value is not _MISSING:
         LOOKUPS.labels(name, "hit").inc()
         return value  # type: ignore[no-any-return]
     LOOKUPS.labels(name, "miss").inc()
     lock = f"{key}:lock"
-    if not store.add(lock, 1, LOCK_S):
+    if not store_.add(lock, 1, LOCK_S):
         # Another request is computing it: wait a moment for its result.
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
             time.sleep(0.01)
-            value = store.get(key, _MISSING)
+            value = store_.get(key, _MISSING)
             if value is not _MISSING:
                 return value  # type: ignore[no-any-return]
     try:
         with primary_only():
             value = compute()
-        store.set(key, value, int(settings.CACHE_ASIDE_SECONDS))
+        store_.set(key, value, int(settings.CACHE_ASIDE_SECONDS))
     finally:
-        store.delete(lock)
+        store_.delete(lock)
     return value

@@ -12,7 +12,7 @@ from django.test import Client
 
 from monoboard.accounts.models import User
 from monoboard.boards import selectors, services
-from monoboard.boards.models import Board, SiteSettings
+from monoboard.boards.models import Board, SiteSettings, Status
 from monoboard.lib import cacheaside
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_a_value_filled_before_a_commit_is_not_read_after_it(admin: User) -> Non
     """The bump after commit: a fill from the old data in between is never read."""
     before = selectors.all_tags()
     cacheaside.bump("catalog")  # what the commit's bump does
-    version = cacheaside._version("catalog")
+    version = cacheaside.version("catalog")
     caches["default"].set(f"aside:tags:{version}", before, 60)  # a stale fill
     services.tag_save(actor=admin, name="fresh")
     assert [t.name for t in selectors.all_tags()] == ["fresh"]
@@ -91,3 +91,36 @@ def test_off_without_a_shared_cache(settings: Any) -> None:
     misses = lookups("site", "miss")
     assert isinstance(cacheaside.cached("site", "site", SiteSettings.load), SiteSettings)
     assert lookups("site", "miss") == misses
+
+
+def test_board_rows_come_from_the_cache_and_a_change_is_a_new_row(
+    admin: User, member_client: Client, public_board: Board
+) -> None:
+    post = services.post_create(board=public_board, author=admin, title="Dark mode")
+    url = f"/b/{public_board.slug}/"
+    assert "Dark mode" in member_client.get(url).content.decode()
+    hits = lookups("post_rows", "hit")
+    first = member_client.get(url).content.decode()
+    assert lookups("post_rows", "hit") == hits + 1
+    services.post_update(post=post, actor=admin, title="Dark theme", body="", tag_ids=None)
+    services.comment_create(post=post, author=admin, body="Yes please")
+    page = member_client.get(url).content.decode()
+    assert "Dark theme" in page and "Dark mode" not in page
+    assert '<span data-testid="comment-count">1</span>' in page
+    assert first != page
+    planned = Status.objects.get(slug="planned")
+    services.status_save(actor=admin, status=planned, fields=_renamed(planned, "Scheduled"))
+    services.post_set_status(post=post, actor=admin, status=planned, note="")
+    assert "Scheduled" in member_client.get(url).content.decode()
+
+
+def _renamed(status: Status, name: str) -> Any:
+    from monoboard.boards.services import StatusFields
+
+    return StatusFields(
+        name=name,
+        color=status.color,
+        on_roadmap=status.on_roadmap,
+        is_closed=status.is_closed,
+        is_default=status.is_default,
+    )
