@@ -238,8 +238,9 @@ CACHES: dict[str, dict[str, Any]] = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
 }
-#: Stage 4: one Redis shared by every instance for the page cache, throttles
-#: and rate limits (Django's built-in Redis backend). Unset: nothing needs Redis.
+#: Stage 4: one Redis shared by every instance for the page cache, cache-aside,
+#: throttles and rate limits (Django's Redis backend, made fail-safe). Unset:
+#: nothing needs Redis.
 REDIS_URL = env_str("REDIS_URL")
 #: Redis fails safe (monoboard/lib/rediscache.py): an error or a reply slower
 #: than REDIS_TIMEOUT_S is a miss, and Redis is left alone for REDIS_RETRY_S.
@@ -258,8 +259,8 @@ if REDIS_URL:
         | ({"KEY_PREFIX": alias} if alias != "default" else {})
         for alias in CACHES
     } | {"throttle_db": CACHES["throttle"]}
-#: Cache-aside for small hot reads (site settings, statuses, tags, boards;
-#: monoboard/lib/cacheaside.py): on by default only with a cache every process
+#: Cache-aside for small hot reads (site settings, statuses, tags, boards, board
+#: pages' post rows; monoboard/lib/cacheaside.py): on by default only with a cache every process
 #: shares, since a per-process cache would miss other processes' invalidations.
 CACHE_ASIDE = env_bool("CACHE_ASIDE", bool(REDIS_URL))
 #: How long a cached value is kept at most (invalidation normally comes first).

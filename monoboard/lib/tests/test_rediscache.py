@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -70,3 +72,23 @@ def test_counters_fall_back_to_the_database_cache(redis: RedisServer) -> None:
     # Redis again: this one restarted empty (no persistence), so it counts anew.
     cache.add("signin:x", 0, 60)
     assert cache.incr("signin:x") == 1 and not cache.failing()
+
+
+def test_a_hung_redis_costs_one_timeout_then_nothing(redis: RedisServer) -> None:
+    """SIGSTOP: Redis accepts connections but never answers."""
+    cache = make(redis)
+    cache.set("greeting", "hello", 60)
+    os.kill(redis.process.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        assert cache.get("greeting") is None  # one socket timeout (0.2 s)
+        first = time.monotonic() - started
+        started = time.monotonic()
+        for _ in range(50):
+            assert cache.get("greeting") is None  # not tried at all for RETRY_S
+        rest = time.monotonic() - started
+    finally:
+        os.kill(redis.process.pid, signal.SIGCONT)
+    assert first < 1.0 and rest < 0.1
+    time.sleep(0.35)
+    assert cache.get("greeting") == "hello"
