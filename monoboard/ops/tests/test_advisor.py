@@ -207,8 +207,8 @@ def test_p95_comes_from_the_bucket_holding_the_95th_request() -> None:
 def test_advise_speaks_json_and_rejects_a_bad_window() -> None:
     history(read_ms=20)
     data = json.loads(run_advise("--json"))
-    # The suite runs with no proxy, no shared cache and no replica configured.
-    assert data["stage"] == (1 if connection.vendor == "sqlite" else 2)
+    # The suite runs with no proxy; Redis and a replica only in the stage-4 run.
+    assert data["stage"] == suite_stage()
     assert data["next_step"] is None
     with pytest.raises(CommandError):
         run_advise("--hours", "0")
@@ -326,7 +326,7 @@ def test_a_sqlite_site_is_not_pooled(settings: Any) -> None:
 
 
 def test_current_configuration_counts_replica_aliases(settings: Any) -> None:
-    assert advisor.current_configuration().replicas == 0
+    assert advisor.current_configuration().replicas == len(settings.DATABASE_REPLICA_URLS)
     default = dict(settings.DATABASES["default"])
     with pytest.warns(UserWarning, match="DATABASES"):
         settings.DATABASES = {
@@ -345,12 +345,22 @@ def test_current_configuration_reads_the_database_vendor() -> None:
     assert advisor.current_configuration().database_vendor == connection.vendor
 
 
+def suite_stage(*, behind_proxy: bool = False) -> int:
+    """The stage of the run the suite is in: scripts/test's stage-4 run adds Redis and a replica."""
+    from django.conf import settings
+
+    if connection.vendor == "sqlite":
+        return 1
+    if settings.REDIS_URL or settings.DATABASE_REPLICA_URLS:
+        return 4
+    return 3 if behind_proxy else 2
+
+
 def test_the_suite_runs_at_its_databases_stage(settings: Any) -> None:
     settings.BEHIND_PROXY = False
-    expected = 1 if connection.vendor == "sqlite" else 2
-    assert advisor.detect_stage(advisor.current_configuration()) == expected
+    assert advisor.detect_stage(advisor.current_configuration()) == suite_stage()
     settings.BEHIND_PROXY = True
-    expected = 1 if connection.vendor == "sqlite" else 3
+    expected = suite_stage(behind_proxy=True)
     assert advisor.detect_stage(advisor.current_configuration()) == expected
 
 
