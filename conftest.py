@@ -86,6 +86,26 @@ def _empty_counters(request: pytest.FixtureRequest) -> None:
     counter_cache().clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _child_processes_read_the_test_database_on_replicas(request: pytest.FixtureRequest) -> None:
+    """Processes a test starts (``serve``, a worker) inherit DATABASE_REPLICA_URLS,
+    which name the real database; point them at the test database, as the
+    test's own DATABASE_URL for them does (the replica copies it)."""
+    import os
+    from urllib.parse import quote, urlsplit
+
+    urls = os.environ.get("DATABASE_REPLICA_URLS", "")
+    if not urls:
+        return
+    request.getfixturevalue("django_db_setup")
+    from django.db import connections
+
+    name = quote(str(connections["default"].settings_dict["NAME"]), safe="")
+    os.environ["DATABASE_REPLICA_URLS"] = ",".join(
+        urlsplit(url.strip())._replace(path=f"/{name}").geturl() for url in urls.split(",")
+    )
+
+
 @pytest.fixture(autouse=True)
 def _replica_reads_where_the_test_allows_them(
     request: pytest.FixtureRequest, settings: Any
