@@ -92,6 +92,43 @@ def _empty_counters(request: pytest.FixtureRequest) -> None:
     counter_cache().clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _child_processes_read_the_test_database_on_replicas(request: pytest.FixtureRequest) -> None:
+    """Processes a test starts (``serve``, a worker) inherit DATABASE_REPLICA_URLS,
+    which name the real database; point them at the test database, as the
+    test's own DATABASE_URL for them does (the replica copies it)."""
+    import os
+    from urllib.parse import quote, urlsplit
+
+    urls = os.environ.get("DATABASE_REPLICA_URLS", "")
+    if not urls:
+        return
+    request.getfixturevalue("django_db_setup")
+    from django.db import connections
+
+    name = quote(str(connections["default"].settings_dict["NAME"]), safe="")
+    os.environ["DATABASE_REPLICA_URLS"] = ",".join(
+        urlsplit(url.strip())._replace(path=f"/{name}").geturl() for url in urls.split(",")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _replica_reads_where_the_test_allows_them(
+    request: pytest.FixtureRequest, settings: Any
+) -> None:
+    """With replicas configured (the stage-4 run), a test reads from them only
+    if it names them in ``django_db(databases=...)``: Django refuses queries
+    to a database a test did not ask for, and data a test writes outside a
+    request belongs to no client, so nothing would make a page wait for it
+    to reach the replica. The others read from the primary (REPLICA_READS)."""
+    if not settings.DATABASE_REPLICA_URLS:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    databases = marker.kwargs.get("databases") if marker else None
+    wanted = databases == "__all__" or any(str(a).startswith("replica") for a in databases or ())
+    settings.REPLICA_READS = bool(wanted)
+
+
 @pytest.fixture
 def admin(db: None) -> User:
     return make_user("ada@example.com", Role.ADMIN, "Ada Admin")

@@ -2,15 +2,16 @@
 
     .venv/bin/python bench/run.py --size fider --duration 15
 
-For each stage asked for (``sqlite``; ``postgres``, ``pgbouncer`` and
-``stage3`` when PostgreSQL is installed; ``stage3`` also needs nginx) it seeds
-a site of the chosen size, serves it with ``manage.py serve`` on a loopback
-port (``stage3``: two instances and a worker behind nginx, as scripts/stage3
-runs them, with the same number of web processes in all as stage 2),
-measures fixed endpoints with wrk and a realistic mix with Locust, and
-measures nginx serving a static file in the same run as the machine's
-ceiling. The table is printed and written to bench/results/ with the
-machine, the commit and the stage.
+For each stage asked for (``sqlite``; ``postgres``, ``pgbouncer``, ``stage3``
+and ``stage4`` when PostgreSQL is installed; ``stage3`` also needs nginx,
+``stage4`` Redis) it seeds a site of the chosen size, serves it with
+``manage.py serve`` on a loopback port (``stage3``: two instances and a worker
+behind nginx, as scripts/stage3 runs them, with the same number of web
+processes in all as stage 2; ``stage4``: stage 2's PostgreSQL with a
+streaming replica and Redis), measures fixed endpoints with wrk and a
+realistic mix with Locust, and measures nginx serving a static file in the
+same run as the machine's ceiling. The table is printed and written to
+bench/results/ with the machine, the commit and the stage.
 """
 
 from __future__ import annotations
@@ -35,12 +36,16 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "monoboard.settings")
 
 from bench import cpu
 from bench.stack import ROOT, manage, nginx_static, product
+
+if TYPE_CHECKING:
+    from monoboard.testing import servers as servers_module
 
 SIZES: dict[str, list[str]] = {
     "fider": ["--fider"],
@@ -320,6 +325,7 @@ def measure_stage(
             if row:
                 rows.append(row)
         if args.no_mix:
+            _cache_notes(stage, base, notes)
             return rows
         before = server_figures(base)
         emails_before = email_counts(env)
@@ -348,6 +354,7 @@ def measure_stage(
         ]
         notes.append(f"{stage}, server side during the Locust run (sign-ins included): "
                      + "; ".join(figures))  # fmt: skip
+        _cache_notes(stage, base, notes)
     return rows
 
 
@@ -400,6 +407,37 @@ def describe_emails(before: dict[str, int], after: dict[str, int]) -> str:
     queued = sum(after.values()) - sum(before.values())
     waiting = after.get("pending", 0) + after.get("sending", 0)
     return f"{queued:,} emails queued and {grew('sent'):,} sent during the run, {waiting:,} waiting"
+
+
+def cache_ratios(base: str) -> dict[str, tuple[float, float]]:
+    """Cache-aside hits and misses per cache, from the product's /metrics."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    found: dict[str, tuple[float, float]] = {}
+    for line in text.splitlines():
+        if not line.startswith("monoboard_cache_aside_total{"):
+            continue
+        labels, _, value = line.partition("} ")
+        fields = dict(part.split("=", 1) for part in labels.split("{", 1)[1].split(","))
+        name, result = fields["cache"].strip('"'), fields["result"].strip('"')
+        hits, misses = found.get(name, (0.0, 0.0))
+        found[name] = (hits + float(value), misses) if result == "hit" else (
+            hits, misses + float(value)
+        )  # fmt: skip
+    return found
+
+
+def _cache_notes(stage: str, base: str, notes: list[str]) -> None:
+    ratios = cache_ratios(base)
+    if ratios:
+        notes.append(
+            f"{stage}, cache-aside hit ratios over the whole run: "
+            + ", ".join(
+                f"{name} {hits / (hits + misses):.1%} of {hits + misses:,.0f}"
+                for name, (hits, misses) in sorted(ratios.items())
+                if hits + misses
+            )
+        )
 
 
 #: Figures read from the product's own /metrics around the Locust run.
@@ -514,12 +552,16 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, help="threads per web worker (default: the product's WEB_THREADS)"
     )
-    parser.add_argument("--stages", default="sqlite,postgres,pgbouncer,stage3")
+    parser.add_argument("--stages", default="sqlite,postgres,pgbouncer,stage3,stage4")
     parser.add_argument(
         "--mix-only", action="store_true", help="only the Locust mix, no fixed wrk endpoints"
     )
     parser.add_argument(
-        "--no-mix", action="store_true", help="only the fixed wrk endpoints, no Locust mix"
+        "--no-mix",
+        "--fixed-only",
+        dest="no_mix",
+        action="store_true",
+        help="only the fixed wrk endpoints, no Locust mix",
     )
     args = parser.parse_args()
     from django.conf import settings  # the product's defaults, for the report
@@ -551,7 +593,7 @@ def main() -> None:
         rows += measure_stage(
             "1 sqlite", {**base_env, "MONOBOARD_DATA_DIR": str(data)}, args, data / "seeded", notes
         )
-    if {"postgres", "pgbouncer", "stage3"} & set(stages):
+    if {"postgres", "pgbouncer", "stage3", "stage4"} & set(stages):
         rows += _postgres_stages(stages, base_env, args, work, notes)
     notes += proxy_cost(rows)
     commit = subprocess.run(
@@ -616,6 +658,8 @@ def _postgres_stages(
                     rows += measure_stage(STAGE2, pooled, args, marker, notes, db_pids)
                 if "stage3" in stages:
                     rows += _stage3(pooled, args, marker, notes, db_pids)
+        if "stage4" in stages:
+            rows += _stage4(env, args, marker, notes, pg)
     return rows
 
 
@@ -655,6 +699,32 @@ def _stage3(
 
     notes.append(f"stage 3: 2 instances x {per_instance} web workers behind one nginx")
     return measure_stage(STAGE3, env, args, marker, notes, db_pids, serve=behind_nginx)
+
+
+def _stage4(
+    env: dict[str, str],
+    args: argparse.Namespace,
+    marker: Path,
+    notes: list[str],
+    pg: servers_module.PostgresServer,
+) -> list[Row]:
+    """Stage 2's PostgreSQL plus a streaming replica and Redis (cache-aside, shared cache)."""
+    from monoboard.testing import servers
+
+    if not servers.redis_available():
+        print("Redis is not installed (scripts/redis-install): skipping stage 4", flush=True)
+        return []
+    if not marker.exists():  # seed before the replica copies the cluster
+        seed_site(env, args.size, marker)
+    with servers.replica_server(pg) as replica, servers.redis_server() as redis:
+        return measure_stage(
+            "4 redis+replica",
+            {**env, "DATABASE_REPLICA_URLS": replica.url(), "REDIS_URL": redis.url()},
+            args,
+            marker,
+            notes,
+            (pg.process.pid, replica.process.pid),
+        )
 
 
 if __name__ == "__main__":

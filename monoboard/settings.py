@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.csp import CSP
 
-from monoboard.lib.database import database_from_env, pool_mode
+from monoboard.lib.database import database_from_env, pool_mode, replica_databases
 from monoboard.lib.env import (
     env_bool,
     env_choice,
@@ -69,6 +69,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Stage 4: opens the per-request read context the replica router uses (a
+    # no-op without replicas); inside the session middleware so that the commit
+    # position it keeps in the session is saved.
+    "monoboard.replicas.middleware.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "monoboard.accounts.middleware.FirstRunMiddleware",
@@ -111,6 +115,24 @@ DATABASE_DIRECT_URL = env_str("DATABASE_DIRECT_URL") or DATABASE_URL
 # process and each jobs worker hold one on PostgreSQL) and workers.
 DB_LISTENER_CONNECTIONS = env_int("DB_LISTENER_CONNECTIONS", 2, minimum=0)
 DB_WORKER_CONNECTIONS = env_int("DB_WORKER_CONNECTIONS", 1, minimum=0)
+
+# --- Database: stage 4 (read replicas, docs/scaling.md) -------------------------
+# PostgreSQL streaming replicas, comma-separated; they become the aliases
+# replica1, replica2... Page and API reads of board content go to one that is
+# up, within REPLICA_MAX_LAG_MS and caught up with the client's own last write
+# (monoboard/replicas/); everything else stays on the primary.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+DATABASES.update(replica_databases(DATABASE_REPLICA_URLS, primary=DATABASES["default"]))
+#: A replica further behind than this (milliseconds) serves nobody until it catches up.
+REPLICA_MAX_LAG_MS = env_int("REPLICA_MAX_LAG_MS", 1000, minimum=0)
+#: How often each process re-measures each replica (position, lag, up or down).
+REPLICA_CHECK_INTERVAL_S = env_float("REPLICA_CHECK_INTERVAL_S", 1.0, minimum=0.05)
+#: How long a replica may take to connect or answer that check before it counts as down.
+REPLICA_CONNECT_TIMEOUT_S = env_float("REPLICA_CONNECT_TIMEOUT_S", 1.0, minimum=0.1)
+#: 0 sends every read to the primary while keeping the replicas configured
+#: (to rule them out, or while one is rebuilt).
+REPLICA_READS = env_bool("REPLICA_READS", True)
+DATABASE_ROUTERS = ["monoboard.replicas.router.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -219,15 +241,33 @@ CACHES: dict[str, dict[str, Any]] = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
 }
-#: Stage 4: one Redis shared by every instance for the page cache, throttles
-#: and rate limits (Django's built-in Redis backend). Unset: nothing needs Redis.
+#: Stage 4: one Redis shared by every instance for the page cache, cache-aside,
+#: throttles and rate limits (Django's Redis backend, made fail-safe). Unset:
+#: nothing needs Redis.
 REDIS_URL = env_str("REDIS_URL")
+#: Redis fails safe (monoboard/lib/rediscache.py): an error or a reply slower
+#: than REDIS_TIMEOUT_S is a miss, and Redis is left alone for REDIS_RETRY_S.
+#: Throttle counts fall back to the database cache meanwhile.
+REDIS_TIMEOUT_S = env_float("REDIS_TIMEOUT_S", 0.25, minimum=0.01)
+REDIS_RETRY_S = env_float("REDIS_RETRY_S", 2.0, minimum=0.1)
 if REDIS_URL:
+    _redis_options = {"SOCKET_TIMEOUT_S": REDIS_TIMEOUT_S, "RETRY_S": REDIS_RETRY_S}
     CACHES = {
-        alias: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        alias: {
+            "BACKEND": "monoboard.lib.rediscache.SafeRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_options
+            | ({"FALLBACK": "throttle_db"} if alias == "throttle" else {}),
+        }
         | ({"KEY_PREFIX": alias} if alias != "default" else {})
         for alias in CACHES
-    }
+    } | {"throttle_db": CACHES["throttle"]}
+#: Cache-aside for small hot reads (site settings, statuses, tags, boards, board
+#: pages' post rows; monoboard/lib/cacheaside.py): on by default only with a cache every process
+#: shares, since a per-process cache would miss other processes' invalidations.
+CACHE_ASIDE = env_bool("CACHE_ASIDE", bool(REDIS_URL))
+#: How long a cached value is kept at most (invalidation normally comes first).
+CACHE_ASIDE_SECONDS = env_int("CACHE_ASIDE_SECONDS", 300, minimum=1)
 # Anonymous visitors share rendered board, post, roadmap and home pages for at
 # most this many seconds (monoboard/pagecache/); 0 turns it off.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 10, minimum=0)

@@ -18,6 +18,7 @@ from ninja.utils import check_csrf
 from monoboard.accounts import credentials
 from monoboard.api import ratelimit
 from monoboard.api.errors import Problem
+from monoboard.lib.readcontext import identify
 
 if TYPE_CHECKING:
     from monoboard.accounts.models import User
@@ -45,6 +46,8 @@ class ApiAuth(HttpBearer):
                 # Guessing keys costs the guesser their address's anonymous budget.
                 ratelimit.check(request, caller=None)
                 raise
+            # Read-your-writes: this caller's commit position is kept under its key.
+            identify(caller)
         elif request.user.is_authenticated:
             if request.method not in SAFE_METHODS and check_csrf(request) is not None:
                 raise Problem(403, "CSRF check failed: send the X-CSRFToken header.")

@@ -25,6 +25,7 @@ from monoboard.core.roles import (
     require_member,
     require_moderator,
 )
+from monoboard.lib import cacheaside
 
 __all__ = [
     "board_or_404",
@@ -82,8 +83,17 @@ def visible_merge_target(user: Actor | None, post: Post) -> Post | None:
     return target
 
 
+def all_boards() -> list[Board]:
+    """Every board (a cache-aside read: pages look a board up on every request)."""
+    return cacheaside.cached("boards", "boards", lambda: list(Board.objects.all()))
+
+
 def board_or_404(user: Actor | None, slug: str) -> Board:
-    board = visible_boards(user).filter(slug=slug).first()
+    if cacheaside.enabled():
+        found = [b for b in all_boards() if b.slug == slug and can_view_board(user, b)]
+        board = found[0] if found else None
+    else:
+        board = visible_boards(user).filter(slug=slug).first()
     if board is None:
         raise Http404("No such board")
     return board

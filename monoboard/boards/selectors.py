@@ -23,6 +23,7 @@ from monoboard.boards.models import (
     Tag,
     Vote,
 )
+from monoboard.lib import cacheaside
 from monoboard.lib.cursor import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -192,11 +193,11 @@ def boards_overview(user: Actor | None) -> list[Board]:
 
 
 def all_statuses() -> list[Status]:
-    return list(Status.objects.all())
+    return cacheaside.cached("statuses", "catalog", lambda: list(Status.objects.all()))
 
 
 def all_tags() -> list[Tag]:
-    return list(Tag.objects.all())
+    return cacheaside.cached("tags", "catalog", lambda: list(Tag.objects.all()))
 
 
 def merge_candidates(post: Post, query: str, *, limit: int = 10) -> list[Post]:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from monoboard.boards import access, selectors, services
+from monoboard.boards import access, fragments, selectors, services
 from monoboard.boards.forms import CommentForm, MergeForm, PostEditForm, PostForm, StatusForm
 from monoboard.boards.models import Board, Post, Status
 from monoboard.lib.cursor import BadCursor
@@ -167,6 +167,7 @@ def _render_board(
         messages.warning(request, str(exc))
         cursor = None
         page = selectors.board_posts(the_board, request.user, filters)
+    fragments.attach_row_html(page.posts, the_board)
     base = {k: v for k, v in params.items() if k != "sort"}
     next_query = urlencode({**params, "cursor": page.next_cursor}) if page.next_cursor else ""
     context = {

@@ -25,6 +25,8 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from monoboard.core.models import ConsumerPosition, Event
+from monoboard.lib import cacheaside
+from monoboard.lib.readcontext import note_write
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ def log_alias(*, write: bool = True) -> str:
     return route(Event) or "default"
 
 
+#: The cache-aside scope (monoboard/lib/cacheaside.py) an event's kind makes stale.
+CACHE_SCOPE_OF_KIND = {"site": "site", "status": "catalog", "tag": "catalog", "board": "boards"}
+
 #: PostgreSQL channel that wakes the jobs worker's consumers and pg-notify streams.
 EVENTS_CHANNEL = "monoboard_events"
 
@@ -64,6 +69,12 @@ def emit(event: DomainEvent) -> Event:
         raise EmitOutsideTransaction(f"{event.kind}: emit() needs the writer's transaction")
     if connection.vendor == "postgresql":
         transaction.on_commit(partial(_wake_listeners, alias), using=alias)
+    # Read-your-writes: the request now keeps its client's commit position.
+    transaction.on_commit(note_write, using=alias)
+    # Cached shared reads of this kind are stale from now on (and after commit).
+    scope = CACHE_SCOPE_OF_KIND.get(event.kind.split(".", 1)[0])
+    if scope is not None:
+        cacheaside.bump_in_transaction(scope, using=alias)
     return Event.objects.using(alias).create(
         kind=event.kind,
         board_id=event.board_id,

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
-from monoboard.lib.env import env_choice, env_int, problems
+from monoboard.lib.env import env_choice, env_float, env_int, problems
+
+DEFAULT_DB_ALIAS = "default"
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL;"
@@ -93,6 +95,35 @@ def database_from_env(url: str, data_dir: Path) -> dict[str, Any]:
         ("DATABASE_URL", f"scheme {scheme!r} is not supported; use sqlite:/// or postgres://")
     )
     return sqlite_database(data_dir / "monoboard.sqlite3", busy_timeout_s=busy_timeout_s)
+
+
+def replica_databases(urls: list[str], *, primary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``DATABASES`` entries ``replica1``, ``replica2``... for ``DATABASE_REPLICA_URLS``.
+
+    Each is pooled like the primary (``DB_POOL``) and is a test mirror of it:
+    under tests it reads the test database, which streaming replication
+    copies. A replica that does not answer is given up on after
+    ``REPLICA_CONNECT_TIMEOUT_S`` rather than the primary's pool timeout.
+    """
+    if not urls:
+        return {}
+    if primary["ENGINE"] != "django.db.backends.postgresql":
+        problems.append(("DATABASE_REPLICA_URLS", "read replicas need DATABASE_URL on PostgreSQL"))
+        return {}
+    timeout = max(1, round(env_float("REPLICA_CONNECT_TIMEOUT_S", 1.0, minimum=0.1)))
+    replicas: dict[str, dict[str, Any]] = {}
+    for number, url in enumerate(urls, start=1):
+        if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
+            problems.append(("DATABASE_REPLICA_URLS", f"replica {number} is not a postgres:// URL"))
+            continue
+        config = postgres_database(url, pool_mode=pool_mode(primary))
+        options = config["OPTIONS"]
+        options["connect_timeout"] = timeout
+        if "pool" in options:
+            options["pool"] = {**options["pool"], "timeout": timeout}
+        config["TEST"] = {"MIRROR": DEFAULT_DB_ALIAS}
+        replicas[f"replica{number}"] = config
+    return replicas
 
 
 def pool_mode(database: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ time goes calls for (more) app instances behind nginx (stage 3).
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -93,6 +93,7 @@ class Figures:
     jobs_oldest_age_s: float | None = None
     cache_hit_ratio: float | None = None
     replica_lag_ms: float | None = None
+    replicas: int = 0  # configured, for the advice's wording
     instances: list[InstanceFigure] = field(default_factory=list)
 
     @property
@@ -392,13 +393,15 @@ def thresholds(f: Figures, stage: int) -> list[Threshold]:
             )
         )
     if stage >= 4:
+        # The router's own limit: past it a replica serves nobody.
+        lag_limit = float(getattr(settings, "REPLICA_MAX_LAG_MS", REPLICA_LAG_LIMIT_MS))
         out.append(
             Threshold(
                 "replica lag",
                 f.replica_lag_ms,
-                REPLICA_LAG_LIMIT_MS,
+                lag_limit,
                 " ms",
-                f.replica_lag_ms is not None and f.replica_lag_ms > REPLICA_LAG_LIMIT_MS,
+                f.replica_lag_ms is not None and f.replica_lag_ms > lag_limit,
             )
         )
     return out
@@ -463,7 +466,28 @@ def next_step(stage: int, ts: list[Threshold], f: Figures) -> Step | None:
                 "docs/scaling.md#stage-4",
             )
         return None
-    reasons = _crossed(ts, "CPU", "p95", "replica", "cache")
+    lag = _crossed(ts, "replica lag")
+    if lag:
+        return Step(
+            4,
+            "Find why the replica lags: reads it would serve go to the primary meanwhile",
+            _because(lag),
+            "nothing to buy: a replica beyond REPLICA_MAX_LAG_MS is skipped, so the primary "
+            "carries its reads until it catches up (its disk, network or long queries)",
+            "docs/scaling.md#stage-4",
+        )
+    slow = _crossed(ts, "p95")
+    busy = _crossed(ts, "CPU")
+    if slow and busy:
+        return Step(
+            4,
+            f"Add a read replica (now {f.replicas})" if f.replicas else "Add a read replica",
+            _because(slow + busy),
+            "one more PostgreSQL to run and watch; reads of a writer's own changes still go "
+            "to the primary until the replica has them",
+            "docs/scaling.md#stage-4",
+        )
+    reasons = _crossed(ts, "CPU", "p95", "cache")
     if reasons:
         return Step(
             stage + 1,
@@ -539,6 +563,7 @@ def _hours(window: timedelta) -> str:
 
 def advise(figures: Figures, config: Configuration) -> Advice:
     stage = detect_stage(config)
+    figures = replace(figures, replicas=config.replicas)
     ts = thresholds(figures, stage)
     step = next_step(stage, ts, figures)
     return Advice(stage, STAGES[stage], ts, step, not_needed(stage, figures, step))

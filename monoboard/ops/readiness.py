@@ -6,18 +6,23 @@ cheap and leaves nothing behind: a transaction that takes the write lock
 (SQLite's ``BEGIN IMMEDIATE``; on PostgreSQL a transaction id, refused by a
 read-only server) and is rolled back. It waits for a busy lock at most
 ``PROBE_LOCK_WAIT_MS`` and reports how long it waited.
+
+A configured Redis or replica that does not answer makes the answer
+``degraded`` (still 200): the database serves everything without them.
 """
 
 from __future__ import annotations
 
 import time
 
+from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 
 from monoboard.lib.bookkeeping import quick_transaction
 from monoboard.lib.unavailable import RETRY_AFTER_S
+from monoboard.replicas import health
 
 PROBE_LOCK_WAIT_MS = 500
 
@@ -53,6 +58,24 @@ def readyz(request: HttpRequest) -> JsonResponse:
         return response
     if pending:
         return JsonResponse({"status": "migrating", "pending": len(pending)}, status=503)
-    return JsonResponse(
-        {"status": "ready", "write_ms": round((time.perf_counter() - started) * 1000, 1)}
-    )
+    body = {"status": "ready", "write_ms": round((time.perf_counter() - started) * 1000, 1)}
+    missing = accelerators_down()
+    if missing:
+        # Still serving correctly from the primary: take traffic, but say so.
+        body |= {"status": "degraded", "down": missing}
+    return JsonResponse(body)
+
+
+def accelerators_down() -> list[str]:
+    """Stage-4 parts that are configured but failing: Redis, replicas.
+
+    Without them every page still answers from the primary database, more
+    slowly, so they make an instance "degraded", never unavailable.
+    """
+    down: list[str] = []
+    cache = caches["default"]
+    ping = getattr(cache, "ping", None)
+    if ping is not None and not ping():
+        down.append("redis")
+    down += [s.alias for s in health.statuses() if not s.up]
+    return down

@@ -11,14 +11,14 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from monoboard.jobs.selectors import backlog
 from monoboard.ops.metrics import instruments
 from monoboard.ops.metrics.rollup import RETENTION, minute_of
 from monoboard.ops.models import RequestRollup, SlowQuery, SystemSample
+from monoboard.replicas import health
 
 PROC = Path("/proc")
 
@@ -82,24 +82,12 @@ def database_connections() -> tuple[int | None, int | None]:
 def replica_lag_ms() -> float | None:
     """How far the most lagging read replica is behind, in ms (PostgreSQL replicas).
 
-    Replicas are the ``DATABASES`` aliases named ``replica…``. A replica
-    that has replayed nothing yet, or a server that is not a replica,
-    reports nothing rather than a made-up figure.
+    Replicas are the ``DATABASES`` aliases named ``replica…``, measured by the
+    router's own check (monoboard/replicas/health.py). A replica that is down,
+    or a server that is not a replica, reports nothing rather than a made-up
+    figure (the sample is still taken).
     """
-    lags: list[float] = []
-    for alias in settings.DATABASES:
-        if not alias.startswith("replica") or connections[alias].vendor != "postgresql":
-            continue
-        with connections[alias].cursor() as cursor:
-            cursor.execute(
-                "SELECT CASE WHEN pg_is_in_recovery() THEN"
-                " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
-                " ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000"
-                " END END"
-            )
-            row = cursor.fetchone()
-        if row and row[0] is not None:
-            lags.append(max(0.0, float(row[0])))
+    lags = [status.lag_ms for status in health.statuses() if status.up]
     return max(lags) if lags else None
 
 

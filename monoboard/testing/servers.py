@@ -505,3 +505,159 @@ def pgbouncer_server(
             pid_file.unlink(missing_ok=True)
         if owns_base:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def replica_server(
+    primary: PostgresServer,
+    *,
+    port: int | None = None,
+    apply_delay_ms: int = 0,
+    max_connections: int = 100,
+) -> Iterator[PostgresServer]:
+    """A streaming replica of ``primary`` (``pg_basebackup -R``) on its own free port.
+
+    ``apply_delay_ms`` sets ``recovery_min_apply_delay``: the replica receives
+    the WAL at once but replays each commit only that long after it happened,
+    a lagging replica on purpose. ``max_connections`` must be at least the
+    primary's (a hot standby refuses to start otherwise).
+    """
+    base = Path(tempfile.mkdtemp(prefix="monoboard-replica-")).resolve()
+    base.chmod(0o755)
+    data_dir = base / "pgdata"
+    _make_dir(data_dir)
+    process: subprocess.Popen[bytes] | None = None
+    server: PostgresServer | None = None
+    try:
+        _run(
+            [
+                str(primary.bin_dir / "pg_basebackup"),
+                "-h",
+                str(primary.data_dir),
+                "-p",
+                str(primary.port),
+                "-U",
+                "postgres",
+                "-D",
+                str(data_dir),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "--no-sync",
+            ],
+            what="pg_basebackup",
+        )
+        (data_dir / "postmaster.pid").unlink(missing_ok=True)
+        port = port or free_port()
+        options = {
+            **FAST_SETTINGS,
+            "max_connections": str(max_connections),
+            "hot_standby": "on",
+            # Long reads are not cancelled by the primary vacuuming rows they see.
+            "hot_standby_feedback": "on",
+            "recovery_min_apply_delay": f"{apply_delay_ms}ms",
+        }
+        argv = [str(primary.bin_dir / "postgres"), "-D", str(data_dir)]
+        argv += ["-h", "127.0.0.1", "-p", str(port), "-k", str(data_dir)]
+        for key, value in options.items():
+            argv += ["-c", f"{key}={value}"]
+        process = _popen(argv, log=data_dir / "postgres.log")
+        server = PostgresServer(
+            host="127.0.0.1",
+            port=port,
+            data_dir=data_dir,
+            user=primary.user,
+            password=primary.password,
+            dbname=primary.dbname,
+            process=process,
+            bin_dir=primary.bin_dir,
+            argv=argv,
+        )
+        _wait_ready(server)
+        yield server
+    finally:
+        if server is not None:
+            process = server.process
+        if process is not None:
+            _stop(process, sig=signal.SIGINT)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if not found:
+        raise ServerError("Redis is not installed: run scripts/redis-install")
+    return found
+
+
+def redis_available() -> bool:
+    try:
+        redis_binary()
+    except ServerError:
+        return False
+    return True
+
+
+@dataclass
+class RedisServer:
+    """A running throwaway Redis; ``stop()`` and ``start()`` keep its port."""
+
+    host: str
+    port: int
+    directory: Path
+    argv: list[str] = field(repr=False)
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://{self.host}:{self.port}/{db}"
+
+    def stop(self, *, kill: bool = False) -> None:
+        _stop(self.process, sig=signal.SIGKILL if kill else signal.SIGTERM)
+
+    def start(self) -> None:
+        if self.process.poll() is None:
+            return
+        self.process = _start_redis(self.argv, self.port, self.directory)
+
+
+def _start_redis(argv: list[str], port: int, directory: Path) -> subprocess.Popen[bytes]:
+    with (directory / "redis.log").open("ab") as out:
+        process = subprocess.Popen(  # noqa: S603  (fixed argv built here)
+            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for_port("127.0.0.1", port, timeout=START_TIMEOUT_S)
+    except TimeoutError as exc:
+        _stop(process, sig=signal.SIGKILL)
+        raise ServerError(f"Redis did not start:\n{_tail(directory / 'redis.log')}") from exc
+    return process
+
+
+@contextlib.contextmanager
+def redis_server(*, port: int | None = None) -> Iterator[RedisServer]:
+    """Redis on 127.0.0.1 with no persistence, in a temporary directory."""
+    binary = redis_binary()
+    directory = Path(tempfile.mkdtemp(prefix="monoboard-redis-")).resolve()
+    port = port or free_port()
+    argv = [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory)]
+    argv += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+    argv += ["--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru"]
+    server: RedisServer | None = None
+    try:
+        server = RedisServer(
+            host="127.0.0.1",
+            port=port,
+            directory=directory,
+            argv=argv,
+            process=_start_redis(argv, port, directory),
+        )
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(directory, ignore_errors=True)

@@ -2,9 +2,11 @@
 
     python -m monoboard.testing.withdb --via postgres -- pytest ...
     python -m monoboard.testing.withdb --via pgbouncer -- pytest ...
+    python -m monoboard.testing.withdb --via stage4 -- pytest ...
 
 Starts the servers, runs the command with ``DATABASE_URL``, ``DB_POOL`` and
-``DATABASE_DIRECT_URL`` set, and stops the servers whatever happens (the
+``DATABASE_DIRECT_URL`` set (``--via stage4`` adds a streaming replica and
+Redis: ``DATABASE_REPLICA_URLS`` and ``REDIS_URL``), and stops the servers whatever happens (the
 command's failure, Ctrl-C, SIGTERM). Exits with the command's status. If this
 process is SIGKILLed the command gets SIGTERM, and the next run with the same
 ``--dir`` stops the servers left running (found by their pid files).
@@ -23,12 +25,17 @@ from pathlib import Path
 from types import FrameType
 
 from monoboard.lib.children import stop_with_parent
-from monoboard.testing.servers import pgbouncer_server, postgres_server
+from monoboard.testing.servers import (
+    pgbouncer_server,
+    postgres_server,
+    redis_server,
+    replica_server,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--via", choices=("postgres", "pgbouncer"), default="postgres")
+    parser.add_argument("--via", choices=("postgres", "pgbouncer", "stage4"), default="postgres")
     parser.add_argument(
         "--pool", choices=("psycopg", "none"), default="psycopg", help="DB_POOL for --via postgres"
     )
@@ -58,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         env = dict(os.environ)
         env["DATABASE_DIRECT_URL"] = pg.url()
-        if args.via == "pgbouncer":
+        if args.via in ("pgbouncer", "stage4"):
             bouncer_dir = args.dir / "pgbouncer" if args.dir else None
             bouncer = stack.enter_context(
                 pgbouncer_server(pg, base_dir=bouncer_dir, port=args.bouncer_port)
@@ -66,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
             env["DATABASE_URL"] = bouncer.url()
             env["DB_POOL"] = "pgbouncer"
             print(f"withdb: PgBouncer {bouncer.url()} -> PostgreSQL {pg.url()}", flush=True)
+        if args.via == "stage4":
+            replica = stack.enter_context(replica_server(pg, max_connections=args.max_connections))
+            redis = stack.enter_context(redis_server())
+            env["DATABASE_REPLICA_URLS"] = replica.url()
+            env["REDIS_URL"] = redis.url()
+            print(f"withdb: replica {replica.url()}, Redis {redis.url()}", flush=True)
         else:
             env["DATABASE_URL"] = pg.url()
             env["DB_POOL"] = args.pool

@@ -236,6 +236,7 @@ def test_post_list_query_count_does_not_grow_with_the_page(
 
     member_api.get("/me")  # the key's once-a-minute "last used" write happens here
     add_posts(2)
+    count_for_page()  # warm: with a shared cache, the board then comes from it
     few = count_for_page()
     add_posts(8)
     assert count_for_page() == few

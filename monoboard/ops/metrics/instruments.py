@@ -35,6 +35,18 @@ PAGE_CACHE = Counter(
     "Anonymous page requests answered from the page cache (hit) or rendered and stored (miss)",
     ["result"],
 )
+REPLICA_LAG = Gauge(
+    "monoboard_replica_lag_seconds",
+    "How far each read replica is behind the primary (as last measured by this process)",
+    ["replica"],
+    multiprocess_mode="max",
+)
+REPLICA_UP = Gauge(
+    "monoboard_replica_up",
+    "1 while a read replica answers and may serve reads, else 0",
+    ["replica"],
+    multiprocess_mode="min",
+)
 SLOW_QUERIES = Counter("monoboard_db_slow_queries_total", "Queries slower than SLOW_QUERY_MS")
 SQLITE_LOCK_WAIT = Histogram(
     "monoboard_sqlite_write_lock_wait_seconds",

@@ -10,7 +10,9 @@ from django.http.response import HttpResponseBase
 from prometheus_client.django import PrometheusDjangoView
 
 from monoboard.lib.client_ip import client_ip
+from monoboard.ops.metrics import instruments
 from monoboard.ops.metrics.instances import exposition
+from monoboard.replicas import health
 
 
 def _is_local(address: str) -> bool:
@@ -26,6 +28,10 @@ def metrics(request: HttpRequest) -> HttpResponseBase:
     mode = settings.METRICS_ACCESS
     if mode == "off" or (mode == "local" and not _is_local(client_ip(request))):
         raise Http404
+    for status in health.statuses():  # cheap: measured at most once a second
+        instruments.REPLICA_UP.labels(status.alias).set(1 if status.up else 0)
+        if status.up:
+            instruments.REPLICA_LAG.labels(status.alias).set(status.lag_ms / 1000)
     response = PrometheusDjangoView.as_view()(request)
     if response.status_code == 200 and hasattr(response, "content"):
         response.content = bytes(response.content) + exposition()

@@ -207,8 +207,8 @@ def test_p95_comes_from_the_bucket_holding_the_95th_request() -> None:
 def test_advise_speaks_json_and_rejects_a_bad_window() -> None:
     history(read_ms=20)
     data = json.loads(run_advise("--json"))
-    # The suite runs with no proxy, no shared cache and no replica configured.
-    assert data["stage"] == (1 if connection.vendor == "sqlite" else 2)
+    # The suite runs with no proxy; Redis and a replica only in the stage-4 run.
+    assert data["stage"] == suite_stage()
     assert data["next_step"] is None
     with pytest.raises(CommandError):
         run_advise("--hours", "0")
@@ -328,7 +328,7 @@ def test_a_sqlite_site_is_not_pooled(settings: Any) -> None:
 
 
 def test_current_configuration_counts_replica_aliases(settings: Any) -> None:
-    assert advisor.current_configuration().replicas == 0
+    assert advisor.current_configuration().replicas == len(settings.DATABASE_REPLICA_URLS)
     default = dict(settings.DATABASES["default"])
     with pytest.warns(UserWarning, match="DATABASES"):
         settings.DATABASES = {
@@ -347,12 +347,22 @@ def test_current_configuration_reads_the_database_vendor() -> None:
     assert advisor.current_configuration().database_vendor == connection.vendor
 
 
+def suite_stage(*, behind_proxy: bool = False) -> int:
+    """The stage of the run the suite is in: scripts/test's stage-4 run adds Redis and a replica."""
+    from django.conf import settings
+
+    if connection.vendor == "sqlite":
+        return 1
+    if settings.REDIS_URL or settings.DATABASE_REPLICA_URLS:
+        return 4
+    return 3 if behind_proxy else 2
+
+
 def test_the_suite_runs_at_its_databases_stage(settings: Any) -> None:
     settings.BEHIND_PROXY = False
-    expected = 1 if connection.vendor == "sqlite" else 2
-    assert advisor.detect_stage(advisor.current_configuration()) == expected
+    assert advisor.detect_stage(advisor.current_configuration()) == suite_stage()
     settings.BEHIND_PROXY = True
-    expected = 1 if connection.vendor == "sqlite" else 3
+    expected = suite_stage(behind_proxy=True)
     assert advisor.detect_stage(advisor.current_configuration()) == expected
 
 
@@ -468,3 +478,43 @@ def test_figures_per_instance_and_the_busiest_box(settings: Any) -> None:
     settings.INSTANCES = 1
     settings.BEHIND_PROXY = False
     assert advisor.current_configuration(figures).instances == 2
+
+
+P95, CPU = "p95 read latency", "CPU (median)"
+WITH_REPLICA = Configuration(
+    database_vendor="postgresql", pooled=True, behind_proxy=True, cache_shared=True, replicas=1
+)
+
+
+@pytest.mark.parametrize(
+    ("figures", "step_title", "crossed"),
+    [
+        # Slow reads with the CPU high: another replica takes reads off the primary.
+        (Figures(read_p95_ms=180, cpu_percent=90), "Add a read replica (now 1)", {P95, CPU}),
+        # Slow reads alone (CPU fine): not a replica's job; the next rung.
+        (Figures(read_p95_ms=180, cpu_percent=40), "Take the next rung", {P95}),
+        # A lagging replica is a warning first, whatever else is crossed.
+        (
+            Figures(read_p95_ms=180, cpu_percent=90, replica_lag_ms=5000),
+            "Find why the replica lags",
+            {P95, CPU, "replica lag"},
+        ),
+        (Figures(read_p95_ms=40, cpu_percent=30, replica_lag_ms=900), None, set()),
+    ],
+)
+def test_stage_4_rules_for_replicas(
+    figures: Figures, step_title: str | None, crossed: set[str]
+) -> None:
+    advice = advisor.advise(figures, WITH_REPLICA)
+    assert advice.stage == 4
+    assert {t.name for t in advice.crossed} == crossed
+    if step_title is None:
+        assert advice.next_step is None
+    else:
+        assert advice.next_step is not None and advice.next_step.title.startswith(step_title)
+
+
+def test_the_lag_limit_is_the_routers(settings: Any) -> None:
+    settings.REPLICA_MAX_LAG_MS = 5000
+    advice = advisor.advise(Figures(replica_lag_ms=2500), WITH_REPLICA)
+    assert "replica lag" not in {t.name for t in advice.crossed}
