@@ -31,7 +31,7 @@ from monoboard.core import roles as access
 from monoboard.lib.client_ip import client_ip
 from monoboard.lib.cursor import BadCursor
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
 
 
 def _safe_next(request: HttpRequest, target: str | None, default: str = "") -> str:

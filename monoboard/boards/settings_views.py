@@ -108,7 +108,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def site(request: HttpRequest) -> HttpResponse:
     current = SiteSettings.load()
     form = SiteForm(
@@ -142,7 +142,7 @@ def board_list(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def board_new(request: HttpRequest) -> HttpResponse:
     form = BoardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -166,7 +166,7 @@ def board_new(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def board_edit(request: HttpRequest, board_id: int) -> HttpResponse:
     board = _found(selectors.board_for_settings(board_id))
     initial = {"name": board.name, "description": board.description, "is_private": board.is_private}
@@ -192,7 +192,7 @@ def board_edit(request: HttpRequest, board_id: int) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def board_delete(request: HttpRequest, board_id: int) -> HttpResponse:
     board = _found(selectors.board_for_settings(board_id))
     if request.method == "POST":
@@ -256,13 +256,13 @@ def _save_status(request: HttpRequest, status: Status | None) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def status_new(request: HttpRequest) -> HttpResponse:
     return _save_status(request, None)
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def status_edit(request: HttpRequest, status_id: int) -> HttpResponse:
     return _save_status(request, _found(selectors.status_for_settings(status_id)))
 
@@ -283,7 +283,7 @@ def status_move(request: HttpRequest, status_id: int) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def status_delete(request: HttpRequest, status_id: int) -> HttpResponse:
     status = _found(selectors.status_for_settings(status_id))
     if request.method == "POST":
@@ -337,19 +337,19 @@ def _save_tag(request: HttpRequest, tag: Tag | None) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tag_new(request: HttpRequest) -> HttpResponse:
     return _save_tag(request, None)
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tag_edit(request: HttpRequest, tag_id: int) -> HttpResponse:
     return _save_tag(request, _found(selectors.tag_for_settings(tag_id)))
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tag_delete(request: HttpRequest, tag_id: int) -> HttpResponse:
     tag = _found(selectors.tag_for_settings(tag_id))
     if request.method == "POST":

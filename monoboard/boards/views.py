@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from monoboard.boards import access, selectors, services
 from monoboard.boards.forms import CommentForm, MergeForm, PostEditForm, PostForm, StatusForm
@@ -71,20 +71,20 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
 # --- home, roadmap, settings placeholder ------------------------------------------
 
 
-@require_GET
+@require_safe
 @anonymous_page_cache
 def home(request: HttpRequest) -> HttpResponse:
     boards = selectors.boards_with_post_counts(request.user)
     return render(request, "boards/home.html", {"boards": boards})
 
 
-@require_GET
+@require_safe
 @anonymous_page_cache
 def roadmap(request: HttpRequest) -> HttpResponse:
     return render(request, "boards/roadmap.html", {"columns": selectors.roadmap(request.user)})
 
 
-@require_GET
+@require_safe
 def settings_home(request: HttpRequest) -> HttpResponse:
     """The old name for the settings pages, which now live under ``settings:``."""
     return redirect("settings:home")
@@ -126,7 +126,7 @@ def _board_filters(
     return filters, params
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @anonymous_page_cache
 def board(request: HttpRequest, board_slug: str) -> HttpResponse:
     the_board = access.board_or_404(request.user, board_slug)
@@ -190,13 +190,13 @@ def _render_board(
 # --- post page --------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def post_short(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
     post = _load_post(request, board_slug, post_id)
     return redirect(post_url(post), permanent=True)
 
 
-@require_GET
+@require_safe
 @anonymous_page_cache
 def post_detail(
     request: HttpRequest, board_slug: str, post_id: int, post_slug: str
@@ -236,7 +236,7 @@ def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) ->
     return render(request, "boards/post_detail.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def post_edit(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
     post = _load_post(request, board_slug, post_id)
     if not access.can_edit_post(request.user, post):
@@ -331,7 +331,7 @@ def comment_create(request: HttpRequest, board_slug: str, post_id: int) -> HttpR
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def comment_edit(
     request: HttpRequest, board_slug: str, post_id: int, comment_id: int
 ) -> HttpResponse:
@@ -430,7 +430,7 @@ def post_hide(request: HttpRequest, board_slug: str, post_id: int) -> HttpRespon
     return redirect(post_url(post))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def post_delete(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
     post = _load_post(request, board_slug, post_id)
     access.require_moderator(request.user)
