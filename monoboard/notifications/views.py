@@ -150,6 +150,7 @@ def _admin_context() -> dict[str, object]:
         "recent": selectors.outbox_recent(limit=50),
         "failed": selectors.outbox_failed(limit=50),
         "counts": selectors.outbox_counts(),
+        "destination": selectors.mail_destination(),
     }
 
 
