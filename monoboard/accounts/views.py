@@ -167,11 +167,16 @@ def reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
 def profile(request: HttpRequest) -> HttpResponse:
     me = _me(request)
     action = request.POST.get("action") if request.method == "POST" else None
+    # Both forms have a "current_password": distinct id prefixes keep the ids
+    # (and each label's "for") unique on the page; field names stay as they are.
     profile_form = ProfileForm(
         request.POST if action == "profile" else None,
         initial={"name": me.name, "email": me.email},
+        auto_id="profile_%s",
     )
-    password_form = ChangePasswordForm(request.POST if action == "password" else None)
+    password_form = ChangePasswordForm(
+        request.POST if action == "password" else None, auto_id="password_%s"
+    )
     if action == "profile" and profile_form.is_valid():
         try:
             services.user_update_profile(

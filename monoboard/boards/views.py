@@ -78,10 +78,41 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "boards/home.html", {"boards": boards})
 
 
+ROADMAP_COLUMN = 50
+STATUS_PAGE = 50
+
+
 @require_safe
 @anonymous_page_cache
 def roadmap(request: HttpRequest) -> HttpResponse:
-    return render(request, "boards/roadmap.html", {"columns": selectors.roadmap(request.user)})
+    totals = selectors.roadmap_totals(request.user)
+    columns = [
+        (status, posts, totals.get(status.pk, 0))
+        for status, posts in selectors.roadmap(request.user, per_column=ROADMAP_COLUMN)
+    ]
+    return render(request, "boards/roadmap.html", {"columns": columns})
+
+
+@require_safe
+@anonymous_page_cache
+def roadmap_status(request: HttpRequest, status_slug: str) -> HttpResponse:
+    """Every listed post of one roadmap status, a page at a time."""
+    status = Status.objects.filter(slug=status_slug, on_roadmap=True).first()
+    if status is None:
+        raise Http404("No such roadmap column")
+    raw = request.GET.get("page", "")
+    page = int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    posts = selectors.status_posts(
+        request.user, status, offset=(page - 1) * STATUS_PAGE, limit=STATUS_PAGE + 1
+    )
+    context = {
+        "status": status,
+        "posts": posts[:STATUS_PAGE],
+        "total": selectors.roadmap_totals(request.user).get(status.pk, 0),
+        "page": page,
+        "has_next": len(posts) > STATUS_PAGE,
+    }
+    return render(request, "boards/roadmap_status.html", context)
 
 
 @require_safe
@@ -209,15 +240,33 @@ def post_detail(
     return _render_post(request, post, CommentForm())
 
 
+COMMENTS_PAGE = 30
+
+
+def _comments_shown(request: HttpRequest) -> int:
+    """How many comments to show: ``?comments=N`` ("Show more" adds a page), at
+    least one page; the page works the same without JavaScript."""
+    raw = request.GET.get("comments", "")
+    wanted = int(raw) if raw.isdigit() and len(raw) < 7 else COMMENTS_PAGE
+    return max(COMMENTS_PAGE, wanted - wanted % COMMENTS_PAGE)
+
+
 def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) -> HttpResponse:
     user = request.user
     is_mod = access.is_moderator(user)
     merge_query = (request.GET.get("merge_q") or "").strip()
+    shown = _comments_shown(request)
+    comments = selectors.post_comments(post, limit=shown + 1)
+    more_url = ""
+    if len(comments) > shown:
+        comments = comments[:shown]
+        more_url = f"{post_url(post)}?comments={shown + COMMENTS_PAGE}#comment-{comments[-1].pk}"
     context: dict[str, Any] = {
         "post": post,
         "board": post.board,
         "tags": selectors.post_tags(post),
-        "comments": selectors.post_comments(post),
+        "comments": comments,
+        "more_comments_url": more_url,
         "history": selectors.post_status_history(post),
         "comment_form": comment_form,
         "is_moderator": is_mod,
@@ -325,7 +374,10 @@ def comment_create(request: HttpRequest, board_slug: str, post_id: int) -> HttpR
             messages.success(
                 request, "Official response posted." if comment.is_official else "Comment added."
             )
-            return redirect(f"{post_url(post)}#comment-{comment.pk}")
+            # Enough pages of comments that the new one (the newest) is shown.
+            shown = post.comment_count + 1 + COMMENTS_PAGE
+            more = f"?comments={shown}" if shown > 2 * COMMENTS_PAGE else ""
+            return redirect(f"{post_url(post)}{more}#comment-{comment.pk}")
     response = _render_post(request, post, form)
     response.status_code = 400
     return response

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
+import io
 import re
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
+from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.test import Client
 
+from conftest import client_for
 from monoboard.accounts.models import User
 from monoboard.boards import services
-from monoboard.boards.models import Board, Status
+from monoboard.boards.models import Board, Post, Status
 from monoboard.lib import colors
 
 
@@ -118,3 +126,155 @@ def test_email_page_in_file_mode_says_which_folder(admin_client: Client, setting
     }
     html = admin_client.get("/notifications/admin/").content.decode()
     assert "<code>/srv/monoboard/var/mail</code>" in html
+
+
+@pytest.mark.django_db
+def test_search_results_show_plain_text_not_markdown(
+    member: User, public_board: Board, outsider_client: Client
+) -> None:
+    services.post_create(
+        board=public_board,
+        author=member,
+        title="Theme for night owls",
+        body="We would love a **dark theme** and `code` [docs](https://example.com)",
+    )
+    call_command("reindex", "--no-progress", stdout=io.StringIO())
+    html = outsider_client.get("/search/?q=theme").content.decode()
+    snippet = re.search(r'data-testid="search-snippet">(.*?)</p>', html, re.S)
+    assert snippet is not None
+    assert "**" not in snippet.group(1) and "`" not in snippet.group(1)
+    assert "](" not in snippet.group(1)
+    assert "<mark>theme</mark>" in snippet.group(1)
+
+
+REL = 'rel="nofollow ugc noopener"'
+
+
+@pytest.mark.django_db
+def test_links_typed_in_comments_and_posts_are_clickable_and_safe(
+    member: User, public_board: Board, outsider_client: Client
+) -> None:
+    post = services.post_create(
+        board=public_board,
+        author=member,
+        title="Links in text",
+        body="See https://example.com/docs. Also javascript:alert(1) and ftp://x.org",
+    )
+    services.comment_create(
+        post=post, author=member, body="Mail mailto:hi@example.com or `https://no.link`"
+    )
+    html = outsider_client.get(f"/b/features/p/{post.pk}-{post.slug}/").content.decode()
+    assert f'<a href="https://example.com/docs" {REL}>https://example.com/docs</a>.' in html
+    assert f'<a href="mailto:hi@example.com" {REL}>' in html
+    assert "<code>https://no.link</code>" in html
+    assert 'href="javascript' not in html and 'href="ftp' not in html
+
+
+@pytest.mark.django_db
+def test_stored_posts_are_rendered_again_with_links(member: User, public_board: Board) -> None:
+    post = services.post_create(
+        board=public_board, author=member, title="Old row", body="Go to https://example.com"
+    )
+    Post.objects.filter(pk=post.pk).update(body_html="<p>Go to https://example.com</p>")
+    migration = importlib.import_module("monoboard.boards.migrations.0006_rerender_links")
+    editor = SimpleNamespace(connection=SimpleNamespace(alias="default"))
+    migration.rerender(django_apps, editor)
+    post.refresh_from_db()
+    assert f'<a href="https://example.com" {REL}>' in post.body_html
+
+
+@pytest.mark.django_db
+def test_many_comments_are_paged_with_a_link_that_needs_no_script(
+    member: User, admin: User, public_board: Board, outsider_client: Client
+) -> None:
+    post = services.post_create(board=public_board, author=member, title="Busy thread")
+    for i in range(65):
+        services.comment_create(post=post, author=member, body=f"Comment number {i:03d}")
+    url = f"/b/features/p/{post.pk}-{post.slug}/"
+    first = outsider_client.get(url).content.decode()
+    assert first.count('data-testid="comment"') == 30
+    assert "Comment number 029" in first and "Comment number 030" not in first
+    more = re.search(r'href="([^"]+)" data-testid="more-comments"', first)
+    assert more is not None
+    second = outsider_client.get(more.group(1).replace("&amp;", "&")).content.decode()
+    assert second.count('data-testid="comment"') == 60
+    last = outsider_client.get(url + "?comments=90").content.decode()
+    assert last.count('data-testid="comment"') == 65
+    assert 'data-testid="more-comments"' not in last
+    # The newest comment is on the page a commenter is sent back to.
+    response = client_for(admin).post(f"{url[: -len(post.slug) - 2]}/comments/", {"body": "Last"})
+    assert response.status_code == 302
+    landing = client_for(admin).get(response["Location"]).content.decode()
+    assert "<p>Last</p>" in landing
+
+
+@pytest.mark.django_db
+def test_roadmap_columns_show_the_true_total_and_see_all(
+    member: User, admin: User, public_board: Board, outsider_client: Client
+) -> None:
+    planned = Status.objects.get(slug="planned")
+    for i in range(55):
+        post = services.post_create(board=public_board, author=member, title=f"Planned idea {i}")
+        Post.objects.filter(pk=post.pk).update(status=planned)
+    html = outsider_client.get("/roadmap/").content.decode()
+    assert re.search(r'Planned <span class="muted" data-testid="roadmap-total">55</span>', html)
+    assert 'href="/roadmap/planned/" data-testid="roadmap-see-all"' in html
+    page1 = outsider_client.get("/roadmap/planned/").content.decode()
+    assert page1.count('data-testid="roadmap-card"') == 50
+    page2 = outsider_client.get("/roadmap/planned/?page=2").content.decode()
+    assert page2.count('data-testid="roadmap-card"') == 5
+    assert outsider_client.get("/roadmap/open/").status_code == 404  # not on the roadmap
+
+
+@pytest.mark.django_db
+def test_admin_post_page_puts_comments_beside_the_tools_not_below_them(
+    member: User, public_board: Board, admin_client: Client
+) -> None:
+    post = services.post_create(board=public_board, author=member, title="Layout check")
+    html = admin_client.get(f"/b/features/p/{post.pk}-{post.slug}/").content.decode()
+    layout = html[html.index('<div class="post-layout">') :]
+    # The comments share the grid with the moderator tools (which span two rows).
+    assert layout.index('data-testid="moderator-tools"') < layout.index('class="comments"')
+    assert layout.index('class="comments"') < layout.index("</section>\n</div>")
+
+
+@pytest.mark.django_db
+def test_profile_page_has_no_duplicate_ids(member_client: Client) -> None:
+    html = member_client.get("/accounts/profile/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for target in re.findall(r'<label for="([^"]+)"', html):
+        assert target in ids
+
+
+@pytest.mark.django_db
+def test_profile_forms_still_save_with_prefixed_ids(member_client: Client, member: User) -> None:
+    response = member_client.post(
+        "/accounts/profile/", {"action": "profile", "name": "Mel Renamed", "email": member.email}
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.name == "Mel Renamed"
+
+
+@pytest.mark.django_db
+def test_vote_button_carries_both_labels_and_an_inline_error_region(
+    member: User, other_member: User, public_board: Board
+) -> None:
+    post = services.post_create(board=public_board, author=other_member, title="Label check")
+    html = client_for(member).get("/b/features/").content.decode()
+    assert 'aria-label="Vote for Label check"' in html
+    assert 'data-label-unvote="Remove your vote for Label check"' in html
+    assert 'class="vote-error" role="status" aria-live="polite"' in html
+    services.vote_toggle(post=post, user=member)
+    html = client_for(member).get("/b/features/").content.decode()
+    assert 'aria-label="Remove your vote for Label check"' in html
+
+
+def test_vote_script_updates_the_label_and_never_uses_alert() -> None:
+    script = (
+        Path(django_settings.BASE_DIR) / "monoboard/boards/static/monoboard/app.js"
+    ).read_text()
+    assert "alert(" not in script
+    assert 'button.setAttribute("aria-label", label)' in script
+    assert "data-label-unvote" in script
