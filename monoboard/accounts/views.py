@@ -192,6 +192,12 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("accounts:profile")
+    elif action == "avatar":
+        services.user_set_gravatar(
+            actor=me, user=me, enabled=request.POST.get("use_gravatar") == "1"
+        )
+        messages.success(request, "Your picture setting is saved.")
+        return redirect("accounts:profile")
     elif action == "password" and password_form.is_valid():
         try:
             services.user_change_password(

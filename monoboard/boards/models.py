@@ -19,10 +19,16 @@ LISTED = Q(is_listed=True)
 
 
 class SiteSettings(models.Model):
-    """One row: what the site calls itself."""
+    """One row: what the site calls itself and how it looks."""
 
     site_name = models.CharField(max_length=80, default="monoboard")
     tagline = models.CharField(max_length=200, blank=True, default="Tell us what to build next.")
+    # Branding: names in the default storage (re-encoded PNG and ICO), a
+    # #rrggbb accent and the admins' own stylesheet (served as text/css).
+    logo = models.CharField(max_length=200, blank=True, default="")
+    favicon = models.CharField(max_length=200, blank=True, default="")
+    accent_color = models.CharField(max_length=7, blank=True, default="")
+    custom_css = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

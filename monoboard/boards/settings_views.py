@@ -56,6 +56,36 @@ class SiteForm(forms.Form):
     )
 
 
+class BrandingForm(forms.Form):
+    accent_color = forms.CharField(
+        label="Accent colour",
+        max_length=7,
+        required=False,
+        help_text="Links and buttons (#rrggbb), darkened where needed to stay readable.",
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    logo = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text="PNG, JPEG, GIF or WebP up to 1 MB; shown up to 480 by 96 pixels in the top bar.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+    favicon = forms.FileField(
+        label="Favicon",
+        required=False,
+        help_text="A square image up to 1 MB, served as /favicon.ico.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    remove_favicon = forms.BooleanField(label="Use the default favicon", required=False)
+    custom_css = forms.CharField(
+        label="Custom CSS",
+        required=False,
+        help_text="Added after monoboard's styles on every page; no @import or external url().",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "mono"}),
+    )
+
+
 class BoardForm(forms.Form):
     name = forms.CharField(max_length=80)
     slug = forms.CharField(
@@ -127,6 +157,33 @@ def site(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Site name and tagline saved.")
             return redirect("settings:site")
     return render(request, "settings/site.html", {"section": "site", "form": form})
+
+
+@admin_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def branding(request: HttpRequest) -> HttpResponse:
+    current = SiteSettings.load()
+    initial = {"accent_color": current.accent_color or "#4f46e5", "custom_css": current.custom_css}
+    form = BrandingForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.site_branding_update(
+                actor=_admin(request),
+                accent_color=data["accent_color"],
+                custom_css=data["custom_css"],
+                logo=data["logo"],
+                favicon=data["favicon"],
+                remove_logo=data["remove_logo"],
+                remove_favicon=data["remove_favicon"],
+            )
+        except ValidationError as error:
+            _show_errors(form, error)
+        else:
+            messages.success(request, "Branding saved.")
+            return redirect("settings:branding")
+    context = {"section": "branding", "form": form, "current": current}
+    return render(request, "settings/branding.html", context, status=400 if form.errors else 200)
 
 
 # --- Boards -----------------------------------------------------------------------

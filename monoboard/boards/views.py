@@ -6,20 +6,22 @@ services, and who-may-see-what through access (404 for what is hidden).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from monoboard.boards import access, selectors, services
+from monoboard.boards import access, branding, selectors, services
 from monoboard.boards.forms import CommentForm, MergeForm, PostEditForm, PostForm, StatusForm
-from monoboard.boards.models import Board, Post, Status
+from monoboard.boards.models import Board, Post, SiteSettings, Status
 from monoboard.lib.cursor import BadCursor
 from monoboard.pagecache import anonymous_page_cache
 
@@ -533,3 +535,45 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "reason": "This form expired or was sent from another site. Reload the page and try again."
     }
     return render(request, "403.html", context, status=403)
+
+
+# --- Branding (public, cacheable) ---------------------------------------------------
+
+DEFAULT_FAVICON = Path(__file__).resolve().parent / "static" / "monoboard" / "favicon.ico"
+
+
+@require_safe
+def branding_css(request: HttpRequest) -> HttpResponse:
+    """The accent and the admins' custom CSS, as a stylesheet of its own: served
+    as text/css it cannot inject markup, and the page's CSP needs no exception."""
+    site = SiteSettings.load()
+    body = branding.accent_css(site.accent_color)
+    if site.custom_css:
+        body += "\n/* custom CSS */\n" + site.custom_css + "\n"
+    response = HttpResponse(body, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    site = SiteSettings.load()
+    if site.favicon and default_storage.exists(site.favicon):
+        with default_storage.open(site.favicon) as icon:
+            data = icon.read()
+    else:
+        data = DEFAULT_FAVICON.read_bytes()
+    response = HttpResponse(data, content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_safe
+def logo(request: HttpRequest) -> HttpResponse:
+    site = SiteSettings.load()
+    if not site.logo or not default_storage.exists(site.logo):
+        raise Http404("No logo")
+    with default_storage.open(site.logo) as image:
+        response = HttpResponse(image.read(), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import re
@@ -12,13 +13,15 @@ from typing import Any
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
+from PIL import Image
 
 from conftest import client_for
 from monoboard.accounts.models import User
 from monoboard.boards import services
-from monoboard.boards.models import Board, Post, Status
+from monoboard.boards.models import Board, Post, SiteSettings, Status
 from monoboard.lib import colors
 
 
@@ -278,3 +281,154 @@ def test_vote_script_updates_the_label_and_never_uses_alert() -> None:
     assert "alert(" not in script
     assert 'button.setAttribute("aria-label", label)' in script
     assert "data-label-unvote" in script
+
+
+def _png(size: tuple[int, int] = (200, 60), color: str = "#ff8800") -> io.BytesIO:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    out.seek(0)
+    return out
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def _branding(admin_client: Client, **fields: Any) -> Any:
+    data = {"accent_color": "#4f46e5", "custom_css": ""} | fields
+    return admin_client.post("/settings/branding/", data)
+
+
+@pytest.mark.django_db
+def test_logo_is_decoded_reencoded_and_shown(
+    admin_client: Client, outsider_client: Client, media: Path
+) -> None:
+    upload = SimpleUploadedFile("logo.png", _png((960, 192)).getvalue(), "image/png")
+    assert _branding(admin_client, logo=upload).status_code == 302
+    site = SiteSettings.load()
+    assert site.logo.startswith("branding/logo-") and site.logo.endswith(".png")
+    home = outsider_client.get("/").content.decode()
+    assert 'class="brand-logo" src="/branding/logo.png?v=' in home
+    served = outsider_client.get("/branding/logo.png")
+    assert served["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(served.content))
+    assert image.format == "PNG" and image.size == (480, 96)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<svg onload=alert(1)></svg>", "not an image"),
+        (b"GIF89a" + b"\x00" * 40, "not an image"),
+        (b"\x89PNG" + b"0" * (1024 * 1024 + 10), "larger than 1 MB"),
+    ],
+)
+def test_logo_that_is_not_a_small_image_is_refused(
+    admin_client: Client, media: Path, content: bytes, message: str
+) -> None:
+    upload = SimpleUploadedFile("logo.png", content, "image/png")
+    response = _branding(admin_client, logo=upload)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert SiteSettings.load().logo == ""
+
+
+@pytest.mark.django_db
+def test_accent_colour_is_validated_and_served_as_a_stylesheet(
+    admin_client: Client, outsider_client: Client, media: Path
+) -> None:
+    assert _branding(admin_client, accent_color="red;}</style>").status_code == 400
+    assert _branding(admin_client, accent_color="#ffdd00").status_code == 302
+    home = outsider_client.get("/").content.decode()
+    assert '<link rel="stylesheet" href="/branding.css?v=' in home
+    css = outsider_client.get("/branding.css")
+    assert css["Content-Type"] == "text/css; charset=utf-8"
+    accent = re.search(r"--accent: (#[0-9a-f]{6})", css.content.decode())
+    assert accent is not None
+    # A light yellow is darkened until white button text and links read at 4.5:1.
+    assert colors.contrast(colors.parse_hex(accent.group(1)), (255, 255, 255)) >= 4.5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "css",
+    [
+        "@import url(https://evil.example/x.css);",
+        "body { background: url(https://evil.example/track.png) }",
+        "</style><script>alert(1)</script>",
+        "a { behavior: url(x.htc) }",
+        "a { content: '\\3c script' }",
+    ],
+)
+def test_custom_css_that_could_load_or_inject_is_refused(
+    admin_client: Client, media: Path, css: str
+) -> None:
+    assert _branding(admin_client, custom_css=css).status_code == 400
+    assert SiteSettings.load().custom_css == ""
+
+
+@pytest.mark.django_db
+def test_custom_css_is_served_apart_and_only_admins_set_it(
+    admin_client: Client, member_client: Client, outsider_client: Client, media: Path
+) -> None:
+    assert (
+        _branding(admin_client, custom_css=".topbar { border-bottom-width: 3px; }").status_code
+        == 302
+    )
+    assert (
+        ".topbar { border-bottom-width: 3px; }"
+        in outsider_client.get("/branding.css").content.decode()
+    )
+    assert "border-bottom-width" not in outsider_client.get("/").content.decode()
+    assert member_client.post("/settings/branding/", {"custom_css": "x"}).status_code in (403, 404)
+
+
+@pytest.mark.django_db
+def test_favicon_has_a_default_and_can_be_replaced(
+    admin_client: Client, outsider_client: Client, media: Path
+) -> None:
+    default = outsider_client.get("/favicon.ico")
+    assert default.status_code == 200 and default["Content-Type"] == "image/x-icon"
+    assert Image.open(io.BytesIO(default.content)).format == "ICO"
+    upload = SimpleUploadedFile("icon.png", _png((64, 64), "#00aa00").getvalue(), "image/png")
+    assert _branding(admin_client, favicon=upload).status_code == 302
+    replaced = outsider_client.get("/favicon.ico").content
+    assert replaced != default.content
+    assert Image.open(io.BytesIO(replaced)).format == "ICO"
+    assert _branding(admin_client, remove_favicon="on").status_code == 302
+    assert outsider_client.get("/favicon.ico").content == default.content
+
+
+@pytest.mark.django_db
+def test_avatars_are_initials_unless_gravatar_is_chosen(
+    member: User, public_board: Board, member_client: Client
+) -> None:
+    post = services.post_create(board=public_board, author=member, title="Avatar check")
+    services.comment_create(post=post, author=member, body="Hello")
+    url = f"/b/features/p/{post.pk}-{post.slug}/"
+    html = member_client.get(url).content.decode()
+    assert 'aria-hidden="true">MM</span>' in html
+    assert "gravatar.com" not in html
+    assert "Privacy" in member_client.get("/accounts/profile/").content.decode()
+    response = member_client.post("/accounts/profile/", {"action": "avatar", "use_gravatar": "1"})
+    assert response.status_code == 302
+    html = member_client.get(url).content.decode()
+    digest = hashlib.sha256(b"mem@example.com").hexdigest()
+    assert f"https://www.gravatar.com/avatar/{digest}?s=64&amp;d=identicon" in html
+    assert "mem@example.com" not in html
+    assert "https://www.gravatar.com" in member_client.get(url)["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_a_new_api_key_has_a_copy_button_driven_by_the_static_script(
+    member_client: Client,
+) -> None:
+    response = member_client.post("/api/keys/new/", {"name": "ci"}, follow=True)
+    html = response.content.decode()
+    assert 'data-copy="new-api-key"' in html and 'id="new-api-key"' in html
+    assert "<script>" not in html and "onclick" not in html
+    static = Path(django_settings.BASE_DIR) / "monoboard/boards/static/monoboard"
+    assert "[data-copy]" in (static / "app.js").read_text()
