@@ -432,3 +432,19 @@ def test_a_new_api_key_has_a_copy_button_driven_by_the_static_script(
     assert "<script>" not in html and "onclick" not in html
     static = Path(django_settings.BASE_DIR) / "monoboard/boards/static/monoboard"
     assert "[data-copy]" in (static / "app.js").read_text()
+
+
+@pytest.mark.django_db
+def test_board_page_offers_share_an_idea_above_the_list(
+    member_client: Client, public_board: Board
+) -> None:
+    html = member_client.get("/b/features/").content.decode()
+    main = html[html.index('<section class="board-main"') :]
+    assert main.index('data-testid="share-jump"') < main.index('aria-label="Sort posts"')
+
+
+@pytest.mark.django_db
+def test_statuses_table_stacks_on_a_phone(admin_client: Client) -> None:
+    html = admin_client.get("/settings/statuses/").content.decode()
+    assert 'class="settings-table stack-narrow"' in html
+    assert html.count('data-label="Status"') == Status.objects.count()
