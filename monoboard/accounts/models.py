@@ -38,6 +38,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Off by default: showing a Gravatar tells gravatar.com who looks at pages.
     use_gravatar = models.BooleanField(default=False)
+    is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
 
     objects: ClassVar[UserManager] = UserManager()
 

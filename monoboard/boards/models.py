@@ -64,6 +64,7 @@ class Tag(models.Model):
     name = models.CharField(max_length=40, unique=True)
     slug = models.SlugField(max_length=40, unique=True)
     color = models.CharField(max_length=7, default="#2563eb")
+    is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
 
     class Meta:
         ordering: ClassVar[list[str]] = ["name"]
@@ -80,6 +81,7 @@ class Board(models.Model):
         default=False, help_text="Members-only: hidden from visitors who are not signed in."
     )
     position = models.PositiveIntegerField(default=0)
+    is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -110,6 +112,7 @@ class Post(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     hidden_at = models.DateTimeField(null=True, blank=True)
+    is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_posts"
     )
