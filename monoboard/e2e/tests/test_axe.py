@@ -24,7 +24,7 @@ from pytest_django.live_server_helper import LiveServer
 from conftest import make_user
 from monoboard.accounts.models import Role, User
 from monoboard.boards import services
-from monoboard.boards.models import Board, Post
+from monoboard.boards.models import Board, Post, Status
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic"]
@@ -74,6 +74,9 @@ def make_site() -> tuple[User, User, Post]:
         body="We would love a **dark theme**, see https://example.com/x",
     )
     services.comment_create(author=admin, post=post, body="Thanks, noted.")
+    for status in Status.objects.exclude(is_default=True):
+        other = services.post_create(author=member, board=board, title=f"An idea {status.name}")
+        services.post_set_status(actor=admin, post=other, status=status)
     return admin, member, post
 
 
@@ -83,6 +86,7 @@ def pages(persona: str, post: Post) -> list[str]:
         "/b/features/",
         f"/b/features/p/{post.pk}-{post.slug}/",
         "/roadmap/",
+        "/roadmap/planned/",
         "/search/?q=dark",
     ]
     if persona == "visitor":
@@ -94,6 +98,7 @@ def pages(persona: str, post: Post) -> list[str]:
         *member,
         "/settings/",
         "/settings/site/",
+        "/settings/branding/",
         "/settings/boards/",
         "/settings/boards/new/",
         "/settings/statuses/",
