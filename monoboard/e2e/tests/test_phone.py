@@ -15,6 +15,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from conftest import make_user
 from monoboard.accounts.models import Role, User
+from monoboard.boards import services
 from monoboard.boards.models import Board, Post
 
 CHROMIUM = "/usr/bin/chromium"
@@ -122,3 +123,27 @@ def test_post_vote_and_comment_at_phone_width(
         assert_fits(admin_page)
     admin_page.locator("[data-testid=top-menu] summary").click()
     expect(admin_page.get_by_role("link", name="Email delivery").last).to_be_visible()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_post_page_has_no_gap_above_the_comments(
+    browser: Browser, live_server: LiveServer, fast_hashing: None
+) -> None:
+    admin = make_user("ada@example.com", Role.ADMIN, "Ada Admin")
+    board = Board.objects.create(name="Feature requests", slug="features")
+    post = services.post_create(board=board, author=admin, title="Short post, tall tools")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    client = Client()
+    client.force_login(admin)
+    session = client.cookies["sessionid"].value
+    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"/b/features/p/{post.pk}-{post.slug}/")
+    article = page.locator("[data-testid=post]").bounding_box()
+    comments = page.locator("section.comments").bounding_box()
+    tools = page.locator("[data-testid=moderator-tools]").bounding_box()
+    assert article and comments and tools
+    assert tools["height"] > article["height"] + 100, "the tools are the taller column"
+    gap = comments["y"] - (article["y"] + article["height"])
+    assert gap < 48, f"{gap}px of empty space above the comments"
+    context.close()
