@@ -147,3 +147,22 @@ def test_admin_post_page_has_no_gap_above_the_comments(
     gap = comments["y"] - (article["y"] + article["height"])
     assert gap < 48, f"{gap}px of empty space above the comments"
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_copy_button_copies_a_new_api_key_under_the_csp(
+    browser: Browser, live_server: LiveServer, fast_hashing: None
+) -> None:
+    make_user("ada@example.com", Role.ADMIN, "Ada Admin")
+    member = make_user("mel@example.com", Role.MEMBER, "Mel Member")
+    page = phone_page(browser, live_server.url, member)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.goto("/accounts/profile/")
+    page.locator(".api-key-form input[name=name]").fill("laptop")
+    page.locator(".api-key-form button[type=submit]").click()
+    secret = page.locator("#new-api-key").input_value()
+    assert secret
+    page.get_by_test_id("copy-api-key").click()
+    expect(page.get_by_test_id("copy-api-key")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    assert_fits(page)
