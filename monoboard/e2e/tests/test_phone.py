@@ -116,6 +116,7 @@ def test_post_vote_and_comment_at_phone_width(
     page.locator("[data-testid=top-menu] summary").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_role("link", name="Roadmap")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
 
     admin_page = phone_page(browser, live_server.url, admin)
     for path in ["/settings/statuses/", "/settings/", "/accounts/people/", "/roadmap/"]:
@@ -123,6 +124,7 @@ def test_post_vote_and_comment_at_phone_width(
         assert_fits(admin_page)
     admin_page.locator("[data-testid=top-menu] summary").click()
     expect(admin_page.get_by_role("link", name="Email delivery").last).to_be_visible()
+    assert admin_page.evaluate("document.documentElement.scrollWidth") <= WIDTH
 
 
 @pytest.mark.django_db(transaction=True)
