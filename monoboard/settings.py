@@ -477,3 +477,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Avatars ----------------------------------------------------------------
+#: People who opt in show their Gravatar; only that image host is allowed.
+SECURE_CSP["img-src"] = [*SECURE_CSP["img-src"], "https://www.gravatar.com"]

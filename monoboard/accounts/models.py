@@ -36,6 +36,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Off by default: showing a Gravatar tells gravatar.com who looks at pages.
+    use_gravatar = models.BooleanField(default=False)
+    is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -347,3 +347,14 @@ def password_reset_confirm(*, uidb64: str, token: str, password: str) -> User:
         _user_event("user.password_reset", user, user)  # the event is the last write
     throttle.clear(email=user.email)
     return user
+
+
+def user_set_gravatar(*, actor: User, user: User, enabled: bool) -> User:
+    """Show the person's Gravatar instead of their initials (their choice:
+    every viewer's browser then asks gravatar.com for it)."""
+    _require_self_or_admin(actor, user)
+    with transaction.atomic():
+        user.use_gravatar = bool(enabled)
+        user.save(update_fields=["use_gravatar"])
+        _user_event("user.profile_updated", user, actor, email_changed=False)
+    return user

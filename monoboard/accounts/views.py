@@ -31,7 +31,7 @@ from monoboard.core import roles as access
 from monoboard.lib.client_ip import client_ip
 from monoboard.lib.cursor import BadCursor
 
-GET_POST = ["GET", "POST"]
+GET_POST = ["GET", "HEAD", "POST"]
 
 
 def _safe_next(request: HttpRequest, target: str | None, default: str = "") -> str:
@@ -167,11 +167,16 @@ def reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
 def profile(request: HttpRequest) -> HttpResponse:
     me = _me(request)
     action = request.POST.get("action") if request.method == "POST" else None
+    # Both forms have a "current_password": distinct id prefixes keep the ids
+    # (and each label's "for") unique on the page; field names stay as they are.
     profile_form = ProfileForm(
         request.POST if action == "profile" else None,
         initial={"name": me.name, "email": me.email},
+        auto_id="profile_%s",
     )
-    password_form = ChangePasswordForm(request.POST if action == "password" else None)
+    password_form = ChangePasswordForm(
+        request.POST if action == "password" else None, auto_id="password_%s"
+    )
     if action == "profile" and profile_form.is_valid():
         try:
             services.user_update_profile(
@@ -187,6 +192,12 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("accounts:profile")
+    elif action == "avatar":
+        services.user_set_gravatar(
+            actor=me, user=me, enabled=request.POST.get("use_gravatar") == "1"
+        )
+        messages.success(request, "Your picture setting is saved.")
+        return redirect("accounts:profile")
     elif action == "password" and password_form.is_valid():
         try:
             services.user_change_password(

@@ -19,10 +19,16 @@ LISTED = Q(is_listed=True)
 
 
 class SiteSettings(models.Model):
-    """One row: what the site calls itself."""
+    """One row: what the site calls itself and how it looks."""
 
     site_name = models.CharField(max_length=80, default="monoboard")
     tagline = models.CharField(max_length=200, blank=True, default="Tell us what to build next.")
+    # Branding: names in the default storage (re-encoded PNG and ICO), a
+    # #rrggbb accent and the admins' own stylesheet (served as text/css).
+    logo = models.CharField(max_length=200, blank=True, default="")
+    favicon = models.CharField(max_length=200, blank=True, default="")
+    accent_color = models.CharField(max_length=7, blank=True, default="")
+    custom_css = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -58,6 +64,7 @@ class Tag(models.Model):
     name = models.CharField(max_length=40, unique=True)
     slug = models.SlugField(max_length=40, unique=True)
     color = models.CharField(max_length=7, default="#2563eb")
+    is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
 
     class Meta:
         ordering: ClassVar[list[str]] = ["name"]
@@ -74,6 +81,7 @@ class Board(models.Model):
         default=False, help_text="Members-only: hidden from visitors who are not signed in."
     )
     position = models.PositiveIntegerField(default=0)
+    is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -104,6 +112,7 @@ class Post(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     hidden_at = models.DateTimeField(null=True, blank=True)
+    is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_posts"
     )

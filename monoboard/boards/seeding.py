@@ -10,7 +10,10 @@ events, so anything fed by them (a search index, notifications) must be
 rebuilt by its own command afterwards.
 
 Data is added to what is there: new users, boards and posts; votes and
-comments go on the new posts only, from any user.
+comments go on the new posts only, from any user. Every user, board, post and
+tag made here is marked ``is_demo``, so :func:`remove_demo` takes away exactly
+that (votes and comments go with their posts), and :func:`real_content`
+tells whether the site already holds boards or posts people made.
 """
 
 from __future__ import annotations
@@ -394,6 +397,7 @@ class Seeder:
                     password=password,
                     role=Role.MEMBER,
                     date_joined=self.now - YEAR * rng.random(),
+                    is_demo=True,
                 )
 
         self.result.users = _insert_counted(User, rows(), self.plan.users, "users", self.progress)
@@ -415,6 +419,7 @@ class Seeder:
                     description=description,
                     position=position + i,
                     created_at=self.now - YEAR,
+                    is_demo=True,
                 )
             )
         with transaction.atomic():
@@ -424,7 +429,9 @@ class Seeder:
 
     def seed_tags(self) -> None:
         for name, color in TAGS:
-            Tag.objects.get_or_create(slug=slugify(name), defaults={"name": name, "color": color})
+            Tag.objects.get_or_create(
+                slug=slugify(name), defaults={"name": name, "color": color, "is_demo": True}
+            )
 
     # --- posts, votes, comments --------------------------------------------------
 
@@ -468,6 +475,7 @@ class Seeder:
                 title = post_title(rng)
                 body = post_body(rng)
                 yield Post(
+                    is_demo=True,
                     board=rng.choices(boards, weights=board_weights)[0],
                     author_id=rng.choice(user_ids),
                     title=title,
@@ -540,3 +548,37 @@ class Seeder:
                     )
 
         return _insert_counted(Comment, rows(), sum(counts), "comments", self.progress)
+
+
+def real_content() -> dict[str, int]:
+    """Boards and posts not made by the seeder: a site in real use."""
+    return {
+        "boards": Board.objects.filter(is_demo=False).count(),
+        "posts": Post.objects.filter(is_demo=False).count(),
+    }
+
+
+@dataclass
+class Removed:
+    posts: int = 0
+    boards: int = 0
+    users: int = 0
+    tags: int = 0
+    kept_boards: int = 0
+
+
+def remove_demo() -> Removed:
+    """Delete what the seeder made: demo posts (with their votes and comments),
+    then demo boards, users and tags. A demo board that people have since
+    posted on is kept, and so is a demo tag on a real post."""
+    removed = Removed()
+    with transaction.atomic():
+        removed.posts = Post.objects.filter(is_demo=True).delete()[1].get("boards.Post", 0)
+        boards = Board.objects.filter(is_demo=True)
+        removed.kept_boards = boards.filter(posts__isnull=False).distinct().count()
+        removed.boards = boards.filter(posts__isnull=True).delete()[1].get("boards.Board", 0)
+        users = User.objects.filter(is_demo=True)
+        removed.users = users.delete()[1].get("accounts.User", 0)
+        tags = Tag.objects.filter(is_demo=True, posts__isnull=True)
+        removed.tags = tags.delete()[1].get("boards.Tag", 0)
+    return removed

@@ -109,13 +109,14 @@ def post_detail(post_id: int, user: Actor | None) -> Post:
     return post
 
 
-def post_comments(post: Post) -> list[Comment]:
+def post_comments(post: Post, *, limit: int | None = None) -> list[Comment]:
     """Pinned first, then oldest first; deleted comments keep their place."""
-    return list(
+    comments = (
         Comment.objects.filter(post=post)
         .select_related("author")
         .order_by("-is_pinned", "created_at", "id")
     )
+    return list(comments if limit is None else comments[:limit])
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,27 @@ def roadmap(user: Actor | None, *, per_column: int = 50) -> list[tuple[Status, l
         )
         columns.append((status, posts))
     return columns
+
+
+def roadmap_totals(user: Actor | None) -> dict[int, int]:
+    """How many listed posts each roadmap status has, on boards the viewer may see."""
+    boards = access.visible_boards(user).values("pk")
+    rows = (
+        Post.objects.filter(status__on_roadmap=True, is_listed=True, board_id__in=boards)
+        .values("status_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["status_id"]: row["n"] for row in rows}
+
+
+def status_posts(user: Actor | None, status: Status, *, offset: int, limit: int) -> list[Post]:
+    """One page of a status's listed posts, most-voted first (the roadmap's "See all")."""
+    boards = access.visible_boards(user).values("pk")
+    return list(
+        Post.objects.filter(status=status, is_listed=True, board_id__in=boards)
+        .select_related("board")
+        .order_by("-vote_count", "-id")[offset : offset + limit]
+    )
 
 
 def boards_overview(user: Actor | None) -> list[Board]:

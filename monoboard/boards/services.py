@@ -14,17 +14,19 @@ import datetime
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
-from monoboard.boards import access, files, images
+from monoboard.boards import access, branding, files, images
 from monoboard.boards.models import (
     Attachment,
     Board,
@@ -278,6 +280,43 @@ def site_settings_update(*, actor: User, site_name: str, tagline: str) -> SiteSe
         raise ValidationError({"site_name": "The site needs a name."})
     site = SiteSettings.load()
     site.site_name, site.tagline = site_name[:80], tagline.strip()[:200]
+    site.save()
+    _site_changed("site.updated", actor)
+    return site
+
+
+@transaction.atomic
+def site_branding_update(
+    *,
+    actor: User,
+    accent_color: str,
+    custom_css: str,
+    logo: IO[bytes] | None = None,
+    favicon: IO[bytes] | None = None,
+    remove_logo: bool = False,
+    remove_favicon: bool = False,
+) -> SiteSettings:
+    """Accent, custom CSS, logo and favicon. Images are decoded and re-encoded
+    (``branding.py``) before they are written to the default storage."""
+    access.require_admin(actor)
+    accent = branding.clean_accent(accent_color)
+    css = branding.clean_css(custom_css)
+    files: dict[str, tuple[bytes, str]] = {}
+    if logo is not None:
+        files["logo"] = (branding.logo_png(logo), "png")
+    if favicon is not None:
+        files["favicon"] = (branding.favicon_ico(favicon), "ico")
+    site = SiteSettings.load()
+    site.accent_color, site.custom_css = accent, css
+    if remove_logo:
+        site.logo = ""
+    if remove_favicon:
+        site.favicon = ""
+    for kind, (data, ext) in files.items():
+        name = branding.storage_name(kind, data, ext)
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(data))
+        setattr(site, kind, name)
     site.save()
     _site_changed("site.updated", actor)
     return site

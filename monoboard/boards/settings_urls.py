@@ -8,6 +8,7 @@ app_name = "settings"
 urlpatterns = [
     path("", views.home, name="home"),
     path("site/", views.site, name="site"),
+    path("branding/", views.branding, name="branding"),
     path("boards/", views.board_list, name="boards"),
     path("boards/new/", views.board_new, name="board_new"),
     path("boards/<int:board_id>/", views.board_edit, name="board_edit"),

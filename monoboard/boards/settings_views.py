@@ -56,6 +56,36 @@ class SiteForm(forms.Form):
     )
 
 
+class BrandingForm(forms.Form):
+    accent_color = forms.CharField(
+        label="Accent colour",
+        max_length=7,
+        required=False,
+        help_text="Links and buttons (#rrggbb), darkened where needed to stay readable.",
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    logo = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text="PNG, JPEG, GIF or WebP up to 1 MB; shown up to 480 by 96 pixels in the top bar.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+    favicon = forms.FileField(
+        label="Favicon",
+        required=False,
+        help_text="A square image up to 1 MB, served as /favicon.ico.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    remove_favicon = forms.BooleanField(label="Use the default favicon", required=False)
+    custom_css = forms.CharField(
+        label="Custom CSS",
+        required=False,
+        help_text="Added after monoboard's styles on every page; no @import or external url().",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "mono"}),
+    )
+
+
 class BoardForm(forms.Form):
     name = forms.CharField(max_length=80)
     slug = forms.CharField(
@@ -108,7 +138,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def site(request: HttpRequest) -> HttpResponse:
     current = SiteSettings.load()
     form = SiteForm(
@@ -129,6 +159,33 @@ def site(request: HttpRequest) -> HttpResponse:
     return render(request, "settings/site.html", {"section": "site", "form": form})
 
 
+@admin_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def branding(request: HttpRequest) -> HttpResponse:
+    current = SiteSettings.load()
+    initial = {"accent_color": current.accent_color or "#4f46e5", "custom_css": current.custom_css}
+    form = BrandingForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.site_branding_update(
+                actor=_admin(request),
+                accent_color=data["accent_color"],
+                custom_css=data["custom_css"],
+                logo=data["logo"],
+                favicon=data["favicon"],
+                remove_logo=data["remove_logo"],
+                remove_favicon=data["remove_favicon"],
+            )
+        except ValidationError as error:
+            _show_errors(form, error)
+        else:
+            messages.success(request, "Branding saved.")
+            return redirect("settings:branding")
+    context = {"section": "branding", "form": form, "current": current}
+    return render(request, "settings/branding.html", context, status=400 if form.errors else 200)
+
+
 # --- Boards -----------------------------------------------------------------------
 
 
@@ -142,7 +199,7 @@ def board_list(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def board_new(request: HttpRequest) -> HttpResponse:
     form = BoardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -166,7 +223,7 @@ def board_new(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def board_edit(request: HttpRequest, board_id: int) -> HttpResponse:
     board = _found(selectors.board_for_settings(board_id))
     initial = {"name": board.name, "description": board.description, "is_private": board.is_private}
@@ -192,7 +249,7 @@ def board_edit(request: HttpRequest, board_id: int) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def board_delete(request: HttpRequest, board_id: int) -> HttpResponse:
     board = _found(selectors.board_for_settings(board_id))
     if request.method == "POST":
@@ -256,13 +313,13 @@ def _save_status(request: HttpRequest, status: Status | None) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def status_new(request: HttpRequest) -> HttpResponse:
     return _save_status(request, None)
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def status_edit(request: HttpRequest, status_id: int) -> HttpResponse:
     return _save_status(request, _found(selectors.status_for_settings(status_id)))
 
@@ -283,7 +340,7 @@ def status_move(request: HttpRequest, status_id: int) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def status_delete(request: HttpRequest, status_id: int) -> HttpResponse:
     status = _found(selectors.status_for_settings(status_id))
     if request.method == "POST":
@@ -337,19 +394,19 @@ def _save_tag(request: HttpRequest, tag: Tag | None) -> HttpResponse:
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tag_new(request: HttpRequest) -> HttpResponse:
     return _save_tag(request, None)
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tag_edit(request: HttpRequest, tag_id: int) -> HttpResponse:
     return _save_tag(request, _found(selectors.tag_for_settings(tag_id)))
 
 
 @admin_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tag_delete(request: HttpRequest, tag_id: int) -> HttpResponse:
     tag = _found(selectors.tag_for_settings(tag_id))
     if request.method == "POST":

@@ -12,6 +12,10 @@ comment = post + "comments/<int:comment_id>/"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("roadmap/", views.roadmap, name="roadmap"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("branding.css", views.branding_css, name="branding_css"),
+    path("branding/logo.png", views.logo, name="logo"),
+    path("roadmap/<slug:status_slug>/", views.roadmap_status, name="roadmap_status"),
     path("b/<slug:board_slug>/", views.board, name="board"),
     path(
         "b/<slug:board_slug>/p/<int:post_id>-<slug:post_slug>/",

@@ -6,20 +6,22 @@ services, and who-may-see-what through access (404 for what is hidden).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from monoboard.boards import access, fragments, selectors, services
+from monoboard.boards import access, branding, fragments, selectors, services
 from monoboard.boards.forms import CommentForm, MergeForm, PostEditForm, PostForm, StatusForm
-from monoboard.boards.models import Board, Post, Status
+from monoboard.boards.models import Board, Post, SiteSettings, Status
 from monoboard.lib.cursor import BadCursor
 from monoboard.pagecache import anonymous_page_cache
 
@@ -71,20 +73,51 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
 # --- home, roadmap, settings placeholder ------------------------------------------
 
 
-@require_GET
+@require_safe
 @anonymous_page_cache
 def home(request: HttpRequest) -> HttpResponse:
     boards = selectors.boards_with_post_counts(request.user)
     return render(request, "boards/home.html", {"boards": boards})
 
 
-@require_GET
+ROADMAP_COLUMN = 50
+STATUS_PAGE = 50
+
+
+@require_safe
 @anonymous_page_cache
 def roadmap(request: HttpRequest) -> HttpResponse:
-    return render(request, "boards/roadmap.html", {"columns": selectors.roadmap(request.user)})
+    totals = selectors.roadmap_totals(request.user)
+    columns = [
+        (status, posts, totals.get(status.pk, 0))
+        for status, posts in selectors.roadmap(request.user, per_column=ROADMAP_COLUMN)
+    ]
+    return render(request, "boards/roadmap.html", {"columns": columns})
 
 
-@require_GET
+@require_safe
+@anonymous_page_cache
+def roadmap_status(request: HttpRequest, status_slug: str) -> HttpResponse:
+    """Every listed post of one roadmap status, a page at a time."""
+    status = Status.objects.filter(slug=status_slug, on_roadmap=True).first()
+    if status is None:
+        raise Http404("No such roadmap column")
+    raw = request.GET.get("page", "")
+    page = int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    posts = selectors.status_posts(
+        request.user, status, offset=(page - 1) * STATUS_PAGE, limit=STATUS_PAGE + 1
+    )
+    context = {
+        "status": status,
+        "posts": posts[:STATUS_PAGE],
+        "total": selectors.roadmap_totals(request.user).get(status.pk, 0),
+        "page": page,
+        "has_next": len(posts) > STATUS_PAGE,
+    }
+    return render(request, "boards/roadmap_status.html", context)
+
+
+@require_safe
 def settings_home(request: HttpRequest) -> HttpResponse:
     """The old name for the settings pages, which now live under ``settings:``."""
     return redirect("settings:home")
@@ -126,7 +159,7 @@ def _board_filters(
     return filters, params
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @anonymous_page_cache
 def board(request: HttpRequest, board_slug: str) -> HttpResponse:
     the_board = access.board_or_404(request.user, board_slug)
@@ -192,13 +225,13 @@ def _render_board(
 # --- post page --------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def post_short(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
     post = _load_post(request, board_slug, post_id)
     return redirect(post_url(post), permanent=True)
 
 
-@require_GET
+@require_safe
 @anonymous_page_cache
 def post_detail(
     request: HttpRequest, board_slug: str, post_id: int, post_slug: str
@@ -211,12 +244,28 @@ def post_detail(
     return _render_post(request, post, CommentForm())
 
 
+COMMENTS_PAGE = 30
+
+
+def _comments_shown(request: HttpRequest) -> int:
+    """How many comments to show: ``?comments=N`` ("Show more" adds a page), at
+    least one page; the page works the same without JavaScript."""
+    raw = request.GET.get("comments", "")
+    wanted = int(raw) if raw.isdigit() and len(raw) < 7 else COMMENTS_PAGE
+    return max(COMMENTS_PAGE, wanted - wanted % COMMENTS_PAGE)
+
+
 def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) -> HttpResponse:
     user = request.user
     is_mod = access.is_moderator(user)
     merge_query = (request.GET.get("merge_q") or "").strip()
     images = selectors.post_attachments(post)
-    comments = selectors.post_comments(post)
+    shown = _comments_shown(request)
+    comments = selectors.post_comments(post, limit=shown + 1)
+    more_url = ""
+    if len(comments) > shown:
+        comments = comments[:shown]
+        more_url = f"{post_url(post)}?comments={shown + COMMENTS_PAGE}#comment-{comments[-1].pk}"
     for comment in comments:
         comment.images = images.by_comment.get(comment.pk, [])  # type: ignore[attr-defined]
     context: dict[str, Any] = {
@@ -225,6 +274,7 @@ def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) ->
         "post_images": images.on_post,
         "tags": selectors.post_tags(post),
         "comments": comments,
+        "more_comments_url": more_url,
         "history": selectors.post_status_history(post),
         "comment_form": comment_form,
         "is_moderator": is_mod,
@@ -243,7 +293,7 @@ def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) ->
     return render(request, "boards/post_detail.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def post_edit(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
     post = _load_post(request, board_slug, post_id)
     if not access.can_edit_post(request.user, post):
@@ -333,13 +383,16 @@ def comment_create(request: HttpRequest, board_slug: str, post_id: int) -> HttpR
             messages.success(
                 request, "Official response posted." if comment.is_official else "Comment added."
             )
-            return redirect(f"{post_url(post)}#comment-{comment.pk}")
+            # Enough pages of comments that the new one (the newest) is shown.
+            shown = post.comment_count + 1 + COMMENTS_PAGE
+            more = f"?comments={shown}" if shown > 2 * COMMENTS_PAGE else ""
+            return redirect(f"{post_url(post)}{more}#comment-{comment.pk}")
     response = _render_post(request, post, form)
     response.status_code = 400
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def comment_edit(
     request: HttpRequest, board_slug: str, post_id: int, comment_id: int
 ) -> HttpResponse:
@@ -475,7 +528,7 @@ def post_hide(request: HttpRequest, board_slug: str, post_id: int) -> HttpRespon
     return redirect(post_url(post))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def post_delete(request: HttpRequest, board_slug: str, post_id: int) -> HttpResponse:
     post = _load_post(request, board_slug, post_id)
     access.require_moderator(request.user)
@@ -526,3 +579,45 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "reason": "This form expired or was sent from another site. Reload the page and try again."
     }
     return render(request, "403.html", context, status=403)
+
+
+# --- Branding (public, cacheable) ---------------------------------------------------
+
+DEFAULT_FAVICON = Path(__file__).resolve().parent / "static" / "monoboard" / "favicon.ico"
+
+
+@require_safe
+def branding_css(request: HttpRequest) -> HttpResponse:
+    """The accent and the admins' custom CSS, as a stylesheet of its own: served
+    as text/css it cannot inject markup, and the page's CSP needs no exception."""
+    site = SiteSettings.load()
+    body = branding.accent_css(site.accent_color)
+    if site.custom_css:
+        body += "\n/* custom CSS */\n" + site.custom_css + "\n"
+    response = HttpResponse(body, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    site = SiteSettings.load()
+    if site.favicon and default_storage.exists(site.favicon):
+        with default_storage.open(site.favicon) as icon:
+            data = icon.read()
+    else:
+        data = DEFAULT_FAVICON.read_bytes()
+    response = HttpResponse(data, content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_safe
+def logo(request: HttpRequest) -> HttpResponse:
+    site = SiteSettings.load()
+    if not site.logo or not default_storage.exists(site.logo):
+        raise Http404("No logo")
+    with default_storage.open(site.logo) as image:
+        response = HttpResponse(image.read(), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

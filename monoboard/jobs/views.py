@@ -7,14 +7,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from monoboard.core import consumers
 from monoboard.core.decorators import admin_required
 from monoboard.jobs import selectors, services
 
 
-@require_GET
+@require_safe
 @admin_required
 def jobs_admin(request: HttpRequest) -> HttpResponse:
     context = {

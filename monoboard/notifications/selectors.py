@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import Count, QuerySet
 
 from monoboard.accounts.models import User
@@ -119,3 +120,10 @@ def outbox_counts() -> dict[str, int]:
     counts = dict.fromkeys(OutboxState.values, 0)
     counts.update(dict(rows))
     return counts
+
+
+def mail_destination() -> dict[str, str]:
+    """Where sent email goes: ``mode`` and, for file mode, the folder it is written to."""
+    backend = settings.MAILERS["default"]
+    path = str(backend.get("OPTIONS", {}).get("file_path", ""))
+    return {"mode": settings.EMAIL_MODE, "folder": path}

@@ -77,7 +77,7 @@ def open_notification(request: HttpRequest, notification_id: int) -> HttpRespons
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     error = ""
@@ -117,7 +117,7 @@ def follow(request: HttpRequest, post_id: int) -> HttpResponse:
 
 
 @csrf_exempt  # RFC 8058: mail clients POST here without a session or a CSRF token
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirmation; POST (a person, or a mail client's one click) acts."""
     try:
@@ -150,6 +150,7 @@ def _admin_context() -> dict[str, object]:
         "recent": selectors.outbox_recent(limit=50),
         "failed": selectors.outbox_failed(limit=50),
         "counts": selectors.outbox_counts(),
+        "destination": selectors.mail_destination(),
     }
 
 

@@ -28,7 +28,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from monoboard.boards import access
 from monoboard.ops.metrics.instruments import SSE_CONNECTIONS
@@ -168,7 +168,7 @@ async def _stream(
         hub.unsubscribe(sub)
 
 
-@require_GET
+@require_safe
 async def events(request: HttpRequest) -> HttpResponseBase:
     try:
         last_event_id = _last_event_id(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from monoboard.boards import access
 from monoboard.boards.models import Status
@@ -15,7 +15,7 @@ from monoboard.search import selectors
 MAX_QUERY = 200
 
 
-@require_GET
+@require_safe
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     board_slug = request.GET.get("board", "").strip()
@@ -48,7 +48,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "search/search.html", context)
 
 
-@require_GET
+@require_safe
 def similar(request: HttpRequest) -> JsonResponse:
     board = access.board_or_404(request.user, request.GET.get("board", "").strip())
     title = request.GET.get("title", "")[:MAX_QUERY]

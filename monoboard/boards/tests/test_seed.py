@@ -11,7 +11,8 @@ from django.db.models import Count, F
 from django.test import Client
 
 from monoboard.accounts.models import User
-from monoboard.boards.models import Board, Comment, Post, Status, Vote
+from monoboard.boards import services
+from monoboard.boards.models import Board, Comment, Post, Status, Tag, Vote
 from monoboard.boards.ranking import hot_score
 
 pytestmark = pytest.mark.django_db
@@ -77,8 +78,8 @@ def test_demo_users_share_the_documented_password() -> None:
 
 def test_seeding_twice_adds_more(admin: User, public_board: Board) -> None:
     args = ("--users", "5", "--boards", "1", "--posts", "10", "--votes", "20", "--comments", "5")
-    seed(*args, "--seed", "9")
-    seed(*args, "--seed", "9")
+    seed(*args, "--seed", "9", "--force")
+    seed(*args, "--seed", "9", "--force")
     assert User.objects.count() == 11
     assert Board.objects.count() == 3
     assert Post.objects.count() == 20
@@ -117,3 +118,46 @@ def test_seeded_posts_are_searchable(outsider_client: Client) -> None:
     page = outsider_client.get("/search/", {"q": word})
     assert page.status_code == 200
     assert f"/p/{post.pk}" in page.content.decode()
+
+
+def test_seed_refuses_a_site_with_real_content_unless_forced(
+    member: User, public_board: Board
+) -> None:
+    services.post_create(board=public_board, author=member, title="A real idea")
+    with pytest.raises(CommandError, match="1 board and 1 post that people made"):
+        seed("--users", "3", "--posts", "2", "--votes", "2", "--comments", "1")
+    assert Post.objects.count() == 1
+    seed("--users", "3", "--posts", "2", "--votes", "2", "--comments", "1", "--force")
+    assert Post.objects.count() == 3
+
+
+def test_remove_deletes_exactly_what_seed_made(
+    member: User, admin: User, public_board: Board
+) -> None:
+    real = services.post_create(board=public_board, author=member, title="A real idea")
+    services.comment_create(post=real, author=member, body="Real comment")
+    seed(
+        "--users",
+        "6",
+        "--boards",
+        "1",
+        "--posts",
+        "8",
+        "--votes",
+        "10",
+        "--comments",
+        "4",
+        "--force",
+    )
+    demo_board = Board.objects.get(is_demo=True)
+    mixed = services.post_create(board=demo_board, author=member, title="Posted on a demo board")
+    assert Post.objects.filter(is_demo=True).count() == 8
+    out = StringIO()
+    call_command("seed", "--remove", stdout=out)
+    assert "Removed 8 posts" in out.getvalue() and "6 users" in out.getvalue()
+    assert "Kept 1 demo board" in out.getvalue()
+    assert set(Post.objects.values_list("pk", flat=True)) == {real.pk, mixed.pk}
+    assert set(User.objects.values_list("pk", flat=True)) == {admin.pk, member.pk}
+    assert Comment.objects.filter(post=real).count() == 1
+    assert Board.objects.filter(pk=public_board.pk).exists()
+    assert not Tag.objects.filter(is_demo=True).exists()

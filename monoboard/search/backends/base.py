@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.utils.safestring import SafeString, mark_safe
 
 from monoboard.lib.cursor import encode_cursor
+from monoboard.lib.markdown import markdown_to_text
 
 if TYPE_CHECKING:
     from monoboard.boards.access import Actor
@@ -164,7 +165,7 @@ def hit_from_row(row: tuple[Any, ...]) -> SearchHit:
     return SearchHit(
         post_id=int(post_id),
         title_html=marked_html(title),
-        snippet_html=marked_html(snippet),
+        snippet_html=marked_html(markdown_to_text(snippet)),
         snippet_from=source,
         score=float(score),
     )

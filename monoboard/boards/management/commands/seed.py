@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from monoboard.boards.seeding import FIDER, Plan, PlanError, Seeder
+from monoboard.boards.seeding import FIDER, Plan, PlanError, Seeder, real_content, remove_demo
 
 AMOUNTS = ("users", "boards", "posts", "votes", "comments")
 
@@ -18,7 +18,8 @@ AMOUNTS = ("users", "boards", "posts", "votes", "comments")
 class Command(BaseCommand):
     help = (
         "Add demo users, boards, posts, votes and comments to this site (adds to what is "
-        "there). Every demo user's password is 'demo password'."
+        "there). Every demo user's password is 'demo password'. Refuses a site with "
+        "boards or posts people made unless --force; --remove deletes what seed made."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,12 +41,33 @@ class Command(BaseCommand):
             help="Fider's anchor shape: 500 users, 1 board, 2,000 posts, 20,000 votes, "
             "5,000 comments (other options override it)",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="seed even though the site has boards or posts that people made",
+        )
+        parser.add_argument(
+            "--remove",
+            action="store_true",
+            help="delete the demo data seed made (marked is_demo), and nothing else",
+        )
         parser.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
         parser.add_argument(
             "--no-index", action="store_true", help="skip rebuilding the search index afterwards"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["remove"]:
+            self._remove()
+            return
+        real = real_content()
+        if (real["boards"] or real["posts"]) and not options["force"]:
+            raise CommandError(
+                f"This site already has {_count(real['boards'], 'boards')} and "
+                f"{_count(real['posts'], 'posts')} that people made, not seed. Demo data "
+                "would be mixed into them. Run with --force to add it anyway (it stays "
+                "marked, and `manage.py seed --remove` deletes exactly it)."
+            )
         plan = FIDER if options["fider"] else Plan()
         given = {name: options[name] for name in AMOUNTS if options[name] is not None}
         plan = replace(plan, seed=options["seed"], **given)
@@ -65,6 +87,21 @@ class Command(BaseCommand):
             # new posts from a rebuild rather than from after-commit hooks.
             reindex_args = ["--no-progress"] if not progress else []
             call_command("reindex", *reindex_args, stdout=self.stdout)
+
+    def _remove(self) -> None:
+        removed = remove_demo()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Removed {_count(removed.posts, 'posts')} (with their votes and comments), "
+                f"{_count(removed.boards, 'boards')}, {_count(removed.users, 'users')} and "
+                f"{_count(removed.tags, 'tags')} made by seed."
+            )
+        )
+        if removed.kept_boards:
+            self.stdout.write(
+                f"Kept {_count(removed.kept_boards, 'demo boards')} that people have posted on."
+            )
+        call_command("reindex", "--no-progress", stdout=self.stdout)
 
 
 def _count(n: int, plural: str) -> str:

@@ -19,8 +19,10 @@
     event.preventDefault();
     var button = form.querySelector("[data-testid=vote-button]");
     var count = form.querySelector("[data-testid=vote-count]");
+    var error = form.querySelector("[data-testid=vote-error]");
     if (!button || button.classList.contains("is-busy")) return;
     button.classList.add("is-busy");
+    if (error) error.textContent = "";
     fetch(form.action, {
       method: "POST",
       body: new FormData(form),
@@ -36,15 +38,40 @@
           return;
         }
         if (reply.status !== 200) {
-          window.alert(reply.data.error || "Your vote could not be saved. Please try again.");
+          // Shown beside the button and announced (aria-live), not in a dialog.
+          var text = reply.data.error || "Your vote could not be saved. Please try again.";
+          if (error) error.textContent = text;
           return;
         }
         button.classList.toggle("is-voted", reply.data.voted);
         button.setAttribute("aria-pressed", reply.data.voted ? "true" : "false");
+        var label = button.getAttribute(reply.data.voted ? "data-label-unvote" : "data-label-vote");
+        if (label) button.setAttribute("aria-label", label);
         count.textContent = String(reply.data.vote_count);
       })
       .catch(function () { form.submit(); })
       .finally(function () { button.classList.remove("is-busy"); });
+  });
+
+  // Copy buttons: data-copy names the id of the field whose value is copied.
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!(field instanceof HTMLInputElement)) return;
+    var done = function () {
+      button.textContent = "Copied";
+      var status = document.getElementById(button.getAttribute("data-copy") + "-copied");
+      if (status) status.textContent = "The key is copied to the clipboard.";
+    };
+    field.select();
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(done, function () {
+        if (document.execCommand("copy")) done();
+      });
+    } else if (document.execCommand("copy")) {
+      done();
+    }
   });
 
   // Buttons with data-confirm ask before their form is sent.
