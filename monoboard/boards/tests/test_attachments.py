@@ -563,4 +563,4 @@ def test_s3_storage_is_configured_from_the_environment_alone() -> None:
     assert options["default_acl"] is None
     assert options["querystring_auth"] is True
     assert options["file_overwrite"] is False
-    assert img_src[-1] == "https://s3.example.net:9000"
+    assert "https://s3.example.net:9000" in img_src
