@@ -397,8 +397,10 @@ def _serve(
         edge_cache_seconds=args.edge_cache_seconds,
         log=True,
     ) as site:
+        stage = "stage 4" if env.get("DATABASE_REPLICA_URLS") else "stage 3"
+        edge = f", edge cache {args.edge_cache_seconds} s" if args.edge_cache_seconds else ""
         print(
-            f"monoboard (stage 3: {args.instances} instances behind nginx) "
+            f"monoboard ({stage}: {args.instances} instances behind nginx{edge}) "
             f"is serving on {site.url}",
             flush=True,
         )
