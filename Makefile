@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck venv dev-venv migrate clean stage2 stage3
+.PHONY: run test lint typecheck venv dev-venv migrate clean stage2 stage3 stage4
 
 # The venv with the pinned pip (requirements-pip.txt) that the locked files need.
 $(VENV)/.pip: requirements-pip.txt
@@ -46,6 +46,10 @@ stage2: venv
 INSTANCES ?= 2
 stage3: venv
 	HOST=$(HOST) PORT=$(PORT) INSTANCES=$(INSTANCES) scripts/stage3
+
+## Stage 4: stage 3 plus a streaming replica, Redis and nginx's edge cache (data in var/stage4/).
+stage4: venv
+	HOST=$(HOST) PORT=$(PORT) INSTANCES=$(INSTANCES) scripts/stage4
 
 lint: dev-venv
 	$(VENV)/bin/ruff check .

@@ -8,7 +8,8 @@ and ``stage4`` when PostgreSQL is installed; ``stage3`` also needs nginx,
 ``manage.py serve`` on a loopback port (``stage3``: two instances and a worker
 behind nginx, as scripts/stage3 runs them, with the same number of web
 processes in all as stage 2; ``stage4``: stage 2's PostgreSQL with a
-streaming replica and Redis), measures fixed endpoints with wrk and a
+streaming replica and Redis, then the same site as two instances behind
+nginx with the edge cache on), measures fixed endpoints with wrk and a
 realistic mix with Locust, and measures nginx serving a static file in the
 same run as the machine's ceiling. The table is printed and written to
 bench/results/ with the machine, the commit and the stage.
@@ -489,6 +490,7 @@ def machine() -> str:
 
 
 STAGE2, STAGE3 = "2 pgbouncer", "3 nginx, 2 instances"
+STAGE4_EDGE = "4 edge cache, 2 instances"
 
 
 def proxy_cost(rows: list[Row]) -> list[str]:
@@ -717,14 +719,79 @@ def _stage4(
     if not marker.exists():  # seed before the replica copies the cluster
         seed_site(env, args.size, marker)
     with servers.replica_server(pg) as replica, servers.redis_server() as redis:
-        return measure_stage(
-            "4 redis+replica",
-            {**env, "DATABASE_REPLICA_URLS": replica.url(), "REDIS_URL": redis.url()},
-            args,
-            marker,
-            notes,
-            (pg.process.pid, replica.process.pid),
+        stage4 = {**env, "DATABASE_REPLICA_URLS": replica.url(), "REDIS_URL": redis.url()}
+        rows = measure_stage(
+            "4 redis+replica", stage4, args, marker, notes, (pg.process.pid, replica.process.pid)
         )
+        return rows + _edge(stage4, args, notes)
+
+
+def _edge(env: dict[str, str], args: argparse.Namespace, notes: list[str]) -> list[Row]:
+    """Stage 4's site as two instances behind nginx with the edge cache on: the
+    pages every visitor shares come from nginx; a member's go to an instance."""
+    from django.conf import settings
+
+    from monoboard.testing.stage3 import nginx_binary, stage3_site
+
+    if nginx_binary() is None:
+        print("nginx is not installed (scripts/nginx-install): no edge-cache row", flush=True)
+        return []
+    print(f"== stage {STAGE4_EDGE}", flush=True)
+    seconds = int(settings.EDGE_CACHE_SECONDS) or 5
+    per_instance = max(1, (args.workers or settings.SERVE_WORKERS) // 2)
+    site = json.loads(manage("shell", "-c", DISCOVER, env=env).strip().splitlines()[-1])
+    subprocess.run(["chmod", "-R", "a+rX", env["MONOBOARD_DATA_DIR"]], check=False)
+    directory = Path(tempfile.mkdtemp(prefix="bench-edge-"))
+    rows: list[Row] = []
+    try:
+        with stage3_site(
+            directory=directory,
+            env={**os.environ, **env},
+            instances=2,
+            web_workers=per_instance,
+            edge_cache_seconds=seconds,
+        ) as served:
+            board = f"{served.url}b/{site['boards'][0]}/"
+            wrk(board, connections=4, seconds=3, label="warm-up", stage=STAGE4_EDGE)
+            edge_state = _edge_state(board)
+            for label, conns, cookie in (
+                ("board page (anonymous, edge cache)", 1, ""),
+                ("board page (anonymous, edge cache)", args.connections, ""),
+                ("board page (signed in, past the edge)", args.connections, site["cookie"]),
+            ):
+                row = wrk(
+                    board,
+                    connections=conns,
+                    seconds=args.duration,
+                    label=label,
+                    stage=STAGE4_EDGE,
+                    cookie=cookie,
+                )
+                if row:
+                    rows.append(row)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    notes.append(
+        f"stage 4 edge: 2 instances x {per_instance} web workers behind nginx with the edge "
+        f"cache on (EDGE_CACHE_SECONDS={seconds}); a visitor's second request answered "
+        f"X-Cache-Status {edge_state}"
+    )
+    return rows
+
+
+def _edge_state(url: str) -> str:
+    """X-Cache-Status of a visitor's request right after another one."""
+    parts = urllib.parse.urlsplit(url)
+    for _ in range(2):
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+        try:
+            connection.request("GET", parts.path)
+            response = connection.getresponse()
+            response.read()
+            state = response.getheader("X-Cache-Status", "none")
+        finally:
+            connection.close()
+    return state
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "monoboard.ops.security.ContentSecurityPolicyMiddleware",
     "monoboard.ops.metrics.middleware.MetricsMiddleware",
+    # Outside the session and CSRF middleware: it sees the cookies they set.
+    "monoboard.pagecache.edge.PersonalResponsesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -271,6 +273,10 @@ CACHE_ASIDE_SECONDS = env_int("CACHE_ASIDE_SECONDS", 300, minimum=1)
 # Anonymous visitors share rendered board, post, roadmap and home pages for at
 # most this many seconds (monoboard/pagecache/); 0 turns it off.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 10, minimum=0)
+# The same pages carry "Cache-Control: public, s-maxage=N, max-age=0": a shared
+# cache in front (nginx's edge cache, a CDN) may serve them N seconds old;
+# browsers ask again. 0: nothing is marked public.
+EDGE_CACHE_SECONDS = env_int("EDGE_CACHE_SECONDS", 5, minimum=0)
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "/static/"

@@ -44,6 +44,9 @@ class NginxSite:
     access_log: str = "off"
     forwarded_proto: str = "$scheme"
     mime_types: str = "/etc/nginx/mime.types"
+    #: How long the edge cache may keep a page the app marks public (the app's
+    #: EDGE_CACHE_SECONDS says how long); 0: no edge cache.
+    edge_cache_seconds: int = 0
 
 
 def _servers(addresses: list[str]) -> str:
@@ -68,6 +71,8 @@ def render(site: NginxSite, template: str | None = None) -> str:
         "access_log": site.access_log,
         "forwarded_proto": site.forwarded_proto,
         "mime_types": site.mime_types,
+        "edge_cache": "monoboard_edge" if site.edge_cache_seconds > 0 else "off",
+        "edge_cache_inactive": f"{max(site.edge_cache_seconds, 1)}s",
         # nginx started by root drops its workers to an unprivileged user;
         # started by anyone else the directive is ignored with a warning.
         "user": "user nobody nogroup;" if os.geteuid() == 0 else "",
@@ -108,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         default="$scheme",
         help="X-Forwarded-Proto to send: $scheme, or https behind a TLS terminator",
     )
+    parser.add_argument(
+        "--edge-cache-seconds",
+        type=int,
+        default=0,
+        help="cache pages the app marks public for visitors (EDGE_CACHE_SECONDS); 0: off",
+    )
     args = parser.parse_args(argv)
     site = NginxSite(
         listen=args.listen,
@@ -118,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         client_max_body_size=args.client_max_body_size,
         access_log=args.access_log,
         forwarded_proto=args.forwarded_proto,
+        edge_cache_seconds=args.edge_cache_seconds,
     )
     sys.stdout.write(render(site))
     return 0

@@ -16,6 +16,12 @@ GET that set no cookie, used no CSRF token and showed no flash message.
 Signed-in members never read from or write to it (read-your-writes holds).
 The cache is ``CACHES["default"]``: per process at stage 1 (locmem), shared
 once a Redis cache is configured.
+
+The same pages are marked ``Cache-Control: public, s-maxage=EDGE_CACHE_SECONDS,
+max-age=0`` for a shared cache in front (nginx's edge cache at stage 4): it
+may keep them that long, a browser must ask again. Nothing else is marked
+public, so an edge that caches only what the app marks public never keeps a
+personal page (see ``edge.py`` for the rest).
 """
 
 from __future__ import annotations
@@ -43,6 +49,14 @@ HEADER = "X-Page-Cache"
 
 def _enabled() -> bool:
     return int(settings.PAGE_CACHE_SECONDS) > 0
+
+
+def _mark_shared(response: HttpResponse) -> None:
+    """Vary on Cookie (a signed-in visitor gets their own page); let an edge keep it."""
+    patch_vary_headers(response, ("Cookie",))
+    seconds = int(settings.EDGE_CACHE_SECONDS)
+    if seconds > 0:
+        response["Cache-Control"] = f"public, s-maxage={seconds}, max-age=0"
 
 
 def _shareable_request(request: HttpRequest) -> bool:
@@ -92,8 +106,13 @@ def anonymous_page_cache[**P](view: View[P]) -> View[P]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         request = args[0]
         assert isinstance(request, HttpRequest)
-        if not _enabled() or not _shareable_request(request):
+        if not _shareable_request(request):
             return view(*args, **kwargs)
+        if not _enabled():
+            response = view(*args, **kwargs)
+            if _shareable_response(request, response):
+                _mark_shared(response)
+            return response
         key = cache_key(request)
         stored = cache.get(key)
         if stored is not None:
@@ -101,7 +120,7 @@ def anonymous_page_cache[**P](view: View[P]) -> View[P]:
             content_type, content = stored
             response = HttpResponse(content, content_type=content_type)
             response[HEADER] = "hit"
-            patch_vary_headers(response, ("Cookie",))  # signed-in visitors get their own page
+            _mark_shared(response)
             return response
         response = view(*args, **kwargs)
         if _shareable_response(request, response):
@@ -110,7 +129,7 @@ def anonymous_page_cache[**P](view: View[P]) -> View[P]:
             )
             _record(request, "miss")
             response[HEADER] = "miss"
-            patch_vary_headers(response, ("Cookie",))
+            _mark_shared(response)
         return response
 
     return wrapper

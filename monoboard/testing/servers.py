@@ -511,45 +511,36 @@ def pgbouncer_server(
 def replica_server(
     primary: PostgresServer,
     *,
+    base_dir: Path | None = None,
     port: int | None = None,
     apply_delay_ms: int = 0,
     max_connections: int = 100,
 ) -> Iterator[PostgresServer]:
-    """A streaming replica of ``primary`` (``pg_basebackup -R``) on its own free port.
+    """A streaming replica of ``primary`` (``pg_basebackup -R``) on its own port.
 
     ``apply_delay_ms`` sets ``recovery_min_apply_delay``: the replica receives
     the WAL at once but replays each commit only that long after it happened,
     a lagging replica on purpose. ``max_connections`` must be at least the
-    primary's (a hot standby refuses to start otherwise).
+    primary's (a hot standby refuses to start otherwise). ``base_dir`` keeps
+    the replica's data there between runs (a copy of another cluster is
+    taken again); without it a temporary directory is used and removed.
     """
-    base = Path(tempfile.mkdtemp(prefix="monoboard-replica-")).resolve()
+    owns_base = base_dir is None
+    base = Path(tempfile.mkdtemp(prefix="monoboard-replica-")) if base_dir is None else base_dir
+    base = base.resolve()
+    base.mkdir(parents=True, exist_ok=True)
     base.chmod(0o755)
     data_dir = base / "pgdata"
-    _make_dir(data_dir)
     process: subprocess.Popen[bytes] | None = None
     server: PostgresServer | None = None
     try:
-        _run(
-            [
-                str(primary.bin_dir / "pg_basebackup"),
-                "-h",
-                str(primary.data_dir),
-                "-p",
-                str(primary.port),
-                "-U",
-                "postgres",
-                "-D",
-                str(data_dir),
-                "-R",
-                "-X",
-                "stream",
-                "-c",
-                "fast",
-                "--no-sync",
-            ],
-            what="pg_basebackup",
+        _stop_leftover(
+            data_dir / "postmaster.pid", what="replica", marker=str(data_dir), sig=signal.SIGINT
         )
-        (data_dir / "postmaster.pid").unlink(missing_ok=True)
+        if not _same_cluster(primary.data_dir, data_dir):
+            shutil.rmtree(data_dir, ignore_errors=True)
+            _make_dir(data_dir)
+            _base_backup(primary, data_dir)
         port = port or free_port()
         options = {
             **FAST_SETTINGS,
@@ -582,7 +573,43 @@ def replica_server(
             process = server.process
         if process is not None:
             _stop(process, sig=signal.SIGINT)
-        shutil.rmtree(base, ignore_errors=True)
+        if owns_base:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _same_cluster(primary_dir: Path, replica_dir: Path) -> bool:
+    """Whether ``replica_dir`` holds a copy of the cluster in ``primary_dir``
+    (pg_control starts with the cluster's system identifier)."""
+    try:
+        ours = (replica_dir / "global" / "pg_control").read_bytes()[:8]
+        theirs = (primary_dir / "global" / "pg_control").read_bytes()[:8]
+    except OSError:
+        return False
+    return ours == theirs and (replica_dir / "standby.signal").exists()
+
+
+def _base_backup(primary: PostgresServer, data_dir: Path) -> None:
+    _run(
+        [
+            str(primary.bin_dir / "pg_basebackup"),
+            "-h",
+            str(primary.data_dir),
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(data_dir),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        ],
+        what="pg_basebackup",
+    )
+    (data_dir / "postmaster.pid").unlink(missing_ok=True)
 
 
 def redis_binary() -> str:
@@ -639,13 +666,20 @@ def _start_redis(argv: list[str], port: int, directory: Path) -> subprocess.Pope
 
 
 @contextlib.contextmanager
-def redis_server(*, port: int | None = None) -> Iterator[RedisServer]:
-    """Redis on 127.0.0.1 with no persistence, in a temporary directory."""
+def redis_server(*, base_dir: Path | None = None, port: int | None = None) -> Iterator[RedisServer]:
+    """Redis on 127.0.0.1 with no persistence (a cache), in a temporary directory
+    or in ``base_dir`` (its log and pid file, kept between runs)."""
     binary = redis_binary()
-    directory = Path(tempfile.mkdtemp(prefix="monoboard-redis-")).resolve()
+    owns_base = base_dir is None
+    directory = Path(tempfile.mkdtemp(prefix="monoboard-redis-")) if base_dir is None else base_dir
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    pid_file = directory / "redis.pid"
+    _stop_leftover(pid_file, what="Redis", marker="redis-server", sig=signal.SIGTERM)
     port = port or free_port()
     argv = [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory)]
     argv += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+    argv += ["--pidfile", str(pid_file)]
     argv += ["--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru"]
     server: RedisServer | None = None
     try:
@@ -660,4 +694,5 @@ def redis_server(*, port: int | None = None) -> Iterator[RedisServer]:
     finally:
         if server is not None:
             server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+        if owns_base:
+            shutil.rmtree(directory, ignore_errors=True)

@@ -233,12 +233,15 @@ def stage3_site(
     port: int | None = None,
     base_port: int | None = None,
     web_workers: int = 2,
+    edge_cache_seconds: int = 0,
     log: bool = False,
 ) -> Iterator[Stage3]:
     """Start the instances, the worker and nginx; stop them all on exit.
 
     ``env`` must name the database; static files are collected beforehand
     (nginx serves them from STATIC_ROOT, the site's data folder's static/).
+    ``edge_cache_seconds`` > 0 turns nginx's edge cache on and gives the
+    instances the same EDGE_CACHE_SECONDS.
     """
     binary = nginx_binary()
     if binary is None:
@@ -249,6 +252,8 @@ def stage3_site(
     port = port or free_port()
     started: list[Process] = []
     nginx: subprocess.Popen[bytes] | None = None
+    if edge_cache_seconds > 0:
+        env = {**env, "EDGE_CACHE_SECONDS": str(edge_cache_seconds)}
 
     def say(line: str) -> None:
         if log:
@@ -291,6 +296,7 @@ def stage3_site(
                 events=[f"{HOST}:{a.events_port}" for a in apps],
                 static_root=static_root.resolve(),
                 directory=nginx_dir,
+                edge_cache_seconds=edge_cache_seconds,
             )
         )
         nginx = subprocess.Popen(  # noqa: S603
@@ -330,6 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--base-port", type=int, default=8100)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--edge-cache-seconds",
+        type=int,
+        default=0,
+        help="nginx keeps visitors' pages this long (and the instances say so); 0: off",
+    )
     parser.add_argument(
         "--s3",
         choices=("none", "moto"),
@@ -382,10 +394,13 @@ def _serve(
         port=args.port,
         base_port=args.base_port,
         web_workers=args.web_workers,
+        edge_cache_seconds=args.edge_cache_seconds,
         log=True,
     ) as site:
+        stage = "stage 4" if env.get("DATABASE_REPLICA_URLS") else "stage 3"
+        edge = f", edge cache {args.edge_cache_seconds} s" if args.edge_cache_seconds else ""
         print(
-            f"monoboard (stage 3: {args.instances} instances behind nginx) "
+            f"monoboard ({stage}: {args.instances} instances behind nginx{edge}) "
             f"is serving on {site.url}",
             flush=True,
         )

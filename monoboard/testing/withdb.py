@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=None, help="keep server data here")
     parser.add_argument("--pg-port", type=int, default=None, help="default: a free port")
     parser.add_argument("--bouncer-port", type=int, default=None, help="default: a free port")
+    parser.add_argument("--replica-port", type=int, default=None, help="default: a free port")
+    parser.add_argument("--redis-port", type=int, default=None, help="default: a free port")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command: list[str] = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -74,8 +76,19 @@ def main(argv: list[str] | None = None) -> int:
             env["DB_POOL"] = "pgbouncer"
             print(f"withdb: PgBouncer {bouncer.url()} -> PostgreSQL {pg.url()}", flush=True)
         if args.via == "stage4":
-            replica = stack.enter_context(replica_server(pg, max_connections=args.max_connections))
-            redis = stack.enter_context(redis_server())
+            replica = stack.enter_context(
+                replica_server(
+                    pg,
+                    base_dir=args.dir / "replica" if args.dir else None,
+                    port=args.replica_port,
+                    max_connections=args.max_connections,
+                )
+            )
+            redis = stack.enter_context(
+                redis_server(
+                    base_dir=args.dir / "redis" if args.dir else None, port=args.redis_port
+                )
+            )
             env["DATABASE_REPLICA_URLS"] = replica.url()
             env["REDIS_URL"] = redis.url()
             print(f"withdb: replica {replica.url()}, Redis {redis.url()}", flush=True)
