@@ -544,3 +544,200 @@ def test_the_lag_limit_is_the_routers(settings: Any) -> None:
     settings.REPLICA_MAX_LAG_MS = 5000
     advice = advisor.advise(measured(replica_lag_ms=2500), WITH_REPLICA)
     assert "replica lag" not in {t.name for t in advice.crossed}
+
+
+# --- Evidence, and the product's CPU against the whole machine's -------------------
+
+YOUNG = "Not enough data yet: 1 minute and 100 requests measured; advice needs at least "
+OTHERS = "Other programs take most of this machine's CPU"
+
+#: (case, configuration, figures, next stage or None, words that hold the step back)
+EVIDENCE_TABLE: list[tuple[str, Configuration, Figures, int | None, str]] = [
+    (
+        "a young site: one minute, ~100 requests, CPU over",
+        SQLITE,
+        Figures(minutes=1, requests=100, cpu_percent=95, machine_cpu_percent=97),
+        None,
+        YOUNG + "15 minutes and 1,000 requests.",
+    ),
+    (
+        "45 minutes but only 340 requests, reads slow",
+        SQLITE,
+        Figures(minutes=45, requests=340, read_p95_ms=300),
+        None,
+        "45 minutes and 340 requests measured",
+    ),
+    (
+        "5,000 requests in 12 minutes, CPU over",
+        POSTGRES,
+        Figures(minutes=12, requests=5000, cpu_percent=90, machine_cpu_percent=92),
+        None,
+        "12 minutes and 5,000 requests measured",
+    ),
+    (
+        "a box busy with other programs: machine 90 %, product 5 %",
+        SQLITE,
+        measured(cpu_percent=5, machine_cpu_percent=90),
+        None,
+        OTHERS + ": whole machine 90%, the product 5%",
+    ),
+    (
+        "other programs busy at stage 2, reads slow too",
+        POSTGRES,
+        measured(read_p95_ms=180, cpu_percent=20, machine_cpu_percent=95),
+        None,
+        OTHERS,
+    ),
+    (
+        "sustained product CPU over, enough requests: PostgreSQL",
+        SQLITE,
+        measured(cpu_percent=88, machine_cpu_percent=92),
+        2,
+        "",
+    ),
+    (
+        "stage 2, product 72 % of a box at 80 %: more instances",
+        POSTGRES,
+        measured(cpu_percent=72, machine_cpu_percent=80, db_ms_per_read=3, read_ms_mean=30),
+        3,
+        "",
+    ),
+    (
+        "machine at 60 %, product 10 %: under the limit, nothing held back",
+        SQLITE,
+        measured(cpu_percent=10, machine_cpu_percent=60),
+        None,
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "figures", "stage", "held_back"),
+    [(c, f, s, h) for _, c, f, s, h in EVIDENCE_TABLE],
+    ids=[n for n, *_ in EVIDENCE_TABLE],
+)
+def test_advice_needs_evidence_and_the_products_own_cpu(
+    settings: Any, config: Configuration, figures: Figures, stage: int | None, held_back: str
+) -> None:
+    settings.ADVISOR_MIN_MINUTES, settings.ADVISOR_MIN_REQUESTS = 15, 1000
+    advice = advisor.advise(figures, config)
+    if stage is None:
+        assert advice.next_step is None
+    else:
+        assert advice.next_step is not None and advice.next_step.stage == stage
+    if held_back:
+        assert held_back in advice.held_back
+        assert advice.not_needed == []  # no "you do not need X" without the evidence for it
+    else:
+        assert advice.held_back == ""
+
+
+def test_the_evidence_rule_is_a_setting(settings: Any) -> None:
+    settings.ADVISOR_MIN_MINUTES, settings.ADVISOR_MIN_REQUESTS = 30, 2000
+    figures = measured(minutes=20, requests=1500, cpu_percent=90)
+    advice = advisor.advise(figures, SQLITE)
+    assert advice.next_step is None
+    assert advice.held_back == (
+        "Not enough data yet: 20 minutes and 1,500 requests measured; "
+        "advice needs at least 30 minutes and 2,000 requests."
+    )
+    assert advice.evidence is not None and "at least 30 minutes" in advice.evidence.rule
+    settings.ADVISOR_MIN_MINUTES, settings.ADVISOR_MIN_REQUESTS = 10, 1000
+    step = advisor.advise(figures, SQLITE).next_step
+    assert step is not None and step.stage == 2
+
+
+def test_the_cpu_summary_names_other_programs() -> None:
+    figures = measured(cpu_percent=12, machine_cpu_percent=85)
+    assert advisor.cpu_summary(figures) == (
+        "product 12%, whole machine 85%: other programs use the rest"
+    )
+    assert advisor.cpu_summary(measured(cpu_percent=12)) == ""
+
+
+@pytest.mark.django_db
+def test_a_young_site_with_a_busy_machine_is_not_sent_to_postgresql() -> None:
+    # The reported case: an hour-old site, ~100 requests in one minute, the box
+    # at 97 % because of other programs.
+    history(read_ms=20, reads=100, writes=0, cpu=6.0, machine_cpu=97.0, minutes=1)
+    figures = advisor.measure()
+    assert (figures.minutes, figures.requests) == (1, 100)
+    assert figures.cpu_percent is None  # one sample is not sustained
+    advice = advisor.advise(figures, SQLITE)
+    assert advice.next_step is None
+    assert advice.held_back.startswith(YOUNG)
+
+
+@pytest.mark.django_db
+def test_the_products_cpu_is_summed_over_its_processes_per_host_and_minute() -> None:
+    history(read_ms=20, cpu=30.0, machine_cpu=90.0, minutes=20)
+    figures = advisor.measure()
+    # Two processes with 18 s each per minute on 2 cores: 36 s / 120 s.
+    assert figures.cpu_percent == pytest.approx(30.0)
+    assert figures.machine_cpu_percent == 90.0
+    advice = advisor.advise(figures, SQLITE)
+    assert advice.next_step is None
+    assert OTHERS in advice.held_back
+    assert "product 30%, whole machine 90%" in advice.cpu_summary
+
+
+@pytest.mark.django_db
+def test_a_sampled_minute_without_process_rows_counts_as_idle() -> None:
+    history(read_ms=20, cpu=80.0, minutes=20)
+    now = timezone.now().replace(second=0, microsecond=0)
+    for m in range(21, 41):  # 20 more sampled minutes in which no product process wrote
+        SystemSample.objects.create(minute=now - timedelta(minutes=m), cpu_percent=10.0)
+    assert advisor.measure().cpu_percent == pytest.approx(40.0)  # median of 20 at 80 and 20 at 0
+
+
+@on_sqlite
+@pytest.mark.django_db
+def test_advise_says_not_enough_data_and_what_is_missing() -> None:
+    history(read_ms=20, reads=100, writes=0, cpu=6.0, machine_cpu=97.0, minutes=1)
+    text = run_advise()
+    assert "Next step: none yet. Not enough data yet: 1 minute and 100 requests measured" in text
+    assert "Evidence: A step is advised only when" in text
+    assert "Move the database to PostgreSQL" not in text
+    assert "You do not need" not in text
+
+
+@on_sqlite
+@pytest.mark.django_db
+def test_advise_names_other_programs_instead_of_a_stage() -> None:
+    history(read_ms=20, cpu=5.0, machine_cpu=90.0, minutes=30)
+    text = run_advise()
+    assert "CPU: product 5%, whole machine 90%: other programs use the rest" in text
+    assert f"Next step: none yet. {OTHERS}" in text
+    assert "Move the database to PostgreSQL" not in text
+
+
+@on_sqlite
+@pytest.mark.django_db
+def test_advise_recommends_postgresql_on_sustained_product_cpu() -> None:
+    history(read_ms=20, cpu=88.0, machine_cpu=92.0, minutes=30)
+    text = run_advise()
+    assert "OVER CPU (median)" in text
+    assert "Next step: Move the database to PostgreSQL" in text
+    assert "CPU (median) is 88% (limit 75%)" in text
+
+
+@on_sqlite
+def test_the_scale_page_states_the_rule_and_the_missing_data(admin_client: Any) -> None:
+    history(read_ms=20, reads=100, writes=0, cpu=6.0, machine_cpu=97.0, minutes=1)
+    text = admin_client.get("/ops/scale/").content.decode()
+    assert "No step advised yet" in text
+    assert "Not enough data yet: 1 minute and 100 requests measured" in text
+    assert "A step is advised only when the window holds at least 15 minutes" in text
+    assert "Move the database to PostgreSQL" not in text
+
+
+@on_sqlite
+def test_the_scale_page_shows_both_cpu_figures_and_names_other_programs(
+    admin_client: Any,
+) -> None:
+    history(read_ms=20, cpu=12.0, machine_cpu=85.0, minutes=30)
+    text = admin_client.get("/ops/scale/").content.decode()
+    assert "CPU: product 12%, whole machine 85%: other programs use the rest." in text
+    assert "Other programs take most of this machine&#x27;s CPU" in text  # HTML-escaped
+    assert "Next step:" not in text
