@@ -70,3 +70,21 @@ def test_a_web_process_stores_its_cpu_when_a_minute_with_requests_is_over(
     row = ProcessCpu.objects.get()
     assert row.minute == rollup.minute_of(earlier)
     assert row.process == rollup.process_name()
+
+
+@pytest.mark.django_db
+def test_the_scale_charts_draw_the_products_cpu_beside_the_machines() -> None:
+    from monoboard.ops import charts
+
+    end = timezone.now().replace(second=0, microsecond=0)
+    minute = end - timedelta(minutes=2)
+    for host in ("app-1", "app-2"):  # 60 s and 30 s of 120 s: 50 % and 25 %, 37.5 % on average
+        ProcessCpu.objects.create(
+            minute=minute, host=host, cpu_seconds=60.0 if host == "app-1" else 30.0, cores=2
+        )
+    series = {
+        s.title: s
+        for s in charts.build_series(end=end, span=timedelta(minutes=5), step=timedelta(minutes=1))
+    }
+    assert dict(series["CPU, product"].points)[minute] == pytest.approx(37.5)
+    assert "CPU, whole machine" in series
