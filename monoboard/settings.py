@@ -474,6 +474,10 @@ SLOW_QUERY_LOG = env_bool("SLOW_QUERY_LOG", True)
 METRICS_ROLLUPS = env_bool("METRICS_ROLLUPS", True)
 #: Who may read /metrics: "local" (loopback and private addresses), "all", or "off".
 METRICS_ACCESS = env_choice("METRICS_ACCESS", "local", ("local", "all", "off"))
+#: The scale advisor's evidence rule: no step is advised before the window holds
+#: this many minutes with requests and this many requests in all.
+ADVISOR_MIN_MINUTES = env_int("ADVISOR_MIN_MINUTES", 15, minimum=1)
+ADVISOR_MIN_REQUESTS = env_int("ADVISOR_MIN_REQUESTS", 1000, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,12 @@ sustained over 75/80 %, connections over 80 % of the limit, SQLite writers
 queueing, jobs waiting, a cold cache, lagging replicas. From stage 2 on, one
 box's CPU over 70 % or a route over 500 ms while the database is not where the
 time goes calls for (more) app instances behind nginx (stage 3).
+
+The CPU rules use the product's own processes' CPU (ProcessCpu rows), not the
+machine's: a box busy with other programs is told so, not sent up a stage.
+No step is advised before the window holds enough evidence
+(``ADVISOR_MIN_MINUTES`` minutes with requests, ``ADVISOR_MIN_REQUESTS``
+requests); the advice then says what is missing.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from django.db import connection
 from django.utils import timezone
 
 from monoboard.ops.metrics.rollup import instance_of
-from monoboard.ops.models import LATENCY_BUCKETS_MS, RequestRollup, SystemSample
+from monoboard.ops.models import LATENCY_BUCKETS_MS, ProcessCpu, RequestRollup, SystemSample
 
 STAGES = {
     1: "single box (SQLite)",
@@ -50,7 +56,8 @@ JOB_AGE_LIMIT_S = 60.0
 CACHE_HIT_LIMIT = 0.8
 REPLICA_LAG_LIMIT_MS = 1000.0
 MIN_REQUESTS = 50  # fewer requests than this say nothing about latency
-MIN_SAMPLES = 5  # "sustained" CPU or memory needs at least five one-minute samples
+#: Other programs "take most of the CPU" when they use more of it than the product.
+OTHERS_SHARE_LIMIT = 0.5
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class Figures:
 
     window: timedelta = timedelta(hours=1)
     requests: int = 0
+    minutes: int = 0  # minutes of the window with requests measured
     read_requests: int = 0
     read_p95_ms: float | None = None
     read_ms_mean: float | None = None
@@ -86,7 +94,8 @@ class Figures:
     db_ms_per_read: float | None = None
     lock_waits: int = 0
     lock_wait_avg_ms: float | None = None
-    cpu_percent: float | None = None  # median of the window's samples, busiest box
+    cpu_percent: float | None = None  # the product's processes: median per minute, busiest box
+    machine_cpu_percent: float | None = None  # every program's: median per minute, busiest box
     memory_percent: float | None = None
     db_connections: int | None = None
     db_max_connections: int | None = None
@@ -128,6 +137,45 @@ class Step:
     doc: str
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the window holds against what advice needs."""
+
+    minutes: int
+    requests: int
+    min_minutes: int
+    min_requests: int
+
+    @classmethod
+    def of(cls, figures: Figures, *, min_minutes: int, min_requests: int) -> Evidence:
+        return cls(figures.minutes, figures.requests, min_minutes, min_requests)
+
+    @property
+    def enough(self) -> bool:
+        return self.minutes >= self.min_minutes and self.requests >= self.min_requests
+
+    @property
+    def rule(self) -> str:
+        return (
+            f"A step is advised only when the window holds at least {self.min_minutes} "
+            f"minutes with requests and {self.min_requests:,} requests; CPU and memory "
+            f"are medians of at least {self.min_minutes} one-minute samples of a box, "
+            "and the CPU is the product's own processes'."
+        )
+
+    @property
+    def missing(self) -> str:
+        return (
+            f"{_count(self.minutes, 'minute')} and {_count(self.requests, 'request')} measured; "
+            f"advice needs at least {_count(self.min_minutes, 'minute')} and "
+            f"{_count(self.min_requests, 'request')}."
+        )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 @dataclass
 class Advice:
     stage: int
@@ -135,6 +183,11 @@ class Advice:
     thresholds: list[Threshold]
     next_step: Step | None
     not_needed: list[str]
+    evidence: Evidence | None = None
+    #: Why no step is advised though a threshold may be crossed ("" when none holds it back).
+    held_back: str = ""
+    #: The product's CPU against the whole machine's, when both are measured.
+    cpu_summary: str = ""
 
     @property
     def crossed(self) -> list[Threshold]:
@@ -202,8 +255,51 @@ def _add(into: list[int], buckets: list[int]) -> None:
             into[index] += count
 
 
-def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = None) -> Figures:
+def _median(values: list[float | int | None], least: int) -> float | None:
+    """The median, once there are ``least`` values: "sustained", not one busy minute."""
+    present = [float(v) for v in values if v is not None]
+    return statistics.median(present) if present and len(present) >= least else None
+
+
+def machine_cpu(samples: list[SystemSample], least: int) -> float | None:
+    """The busiest box's median CPU, every program on it counted."""
+    hosts = sorted({s.host for s in samples})
+    cpus = [_median([s.cpu_percent for s in samples if s.host == host], least) for host in hosts]
+    return max((c for c in cpus if c is not None), default=None)
+
+
+def product_cpu(
+    samples: list[SystemSample], since: datetime, now: datetime, least: int
+) -> float | None:
+    """The busiest box's median share used by the product's own processes.
+
+    Per host and minute: the CPU seconds every product process wrote, over
+    ``60 * cores``. A sampled minute without rows counts as idle; a host none
+    of whose processes wrote a row in the window is not measured.
+    """
+    used: dict[tuple[str, datetime], float] = {}
+    cores: dict[str, int] = {}
+    for row in ProcessCpu.objects.filter(minute__gte=since, minute__lt=now).iterator():
+        key = (row.host, row.minute)
+        used[key] = used.get(key, 0.0) + row.cpu_seconds
+        cores[row.host] = max(cores.get(row.host, 1), row.cores)
+    shares = []
+    for host, count in cores.items():
+        minutes = {m for h, m in used if h == host} | {s.minute for s in samples if s.host == host}
+        per_minute = [min(100.0, 100.0 * used.get((host, m), 0.0) / (60 * count)) for m in minutes]
+        shares.append(_median(list(per_minute), least))
+    return max((c for c in shares if c is not None), default=None)
+
+
+def measure(
+    *,
+    window: timedelta = timedelta(hours=1),
+    now: datetime | None = None,
+    min_minutes: int | None = None,
+) -> Figures:
+    """The window's figures; CPU and memory need ``min_minutes`` samples of a box."""
     now = now or timezone.now()
+    least = int(settings.ADVISOR_MIN_MINUTES) if min_minutes is None else min_minutes
     since = now - window
     figures = Figures(window=window)
     size = len(LATENCY_BUCKETS_MS) + 1
@@ -214,8 +310,11 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
     per_instance: dict[str, tuple[int, int, float, list[int]]] = {}
     lock_wait_ms = 0.0
     cache_hits = cache_misses = 0
+    minutes: set[datetime] = set()
     for row in RequestRollup.objects.filter(minute__gte=since, minute__lt=now).iterator():
         figures.requests += row.count
+        if row.count:
+            minutes.add(row.minute)
         count, buckets = per_route.get((row.route, row.method), (0, [0] * size))
         _add(buckets, row.buckets)
         per_route[(row.route, row.method)] = (count + row.count, buckets)
@@ -270,19 +369,14 @@ def measure(*, window: timedelta = timedelta(hours=1), now: datetime | None = No
         key=lambda r: r.p95_ms,
         reverse=True,
     )
+    figures.minutes = len(minutes)
     samples = list(
         SystemSample.objects.filter(minute__gte=since, minute__lt=now).order_by("minute")
     )
-
-    def median(values: list[float | int | None]) -> float | None:
-        present = [float(v) for v in values if v is not None]
-        return statistics.median(present) if len(present) >= MIN_SAMPLES else None
-
     # "One box's CPU": the busiest host's median, not a median over all boxes.
-    hosts = sorted({s.host for s in samples})
-    cpus = [median([s.cpu_percent for s in samples if s.host == host]) for host in hosts]
-    figures.cpu_percent = max((c for c in cpus if c is not None), default=None)
-    figures.memory_percent = median([s.memory_percent for s in samples])
+    figures.machine_cpu_percent = machine_cpu(samples, least)
+    figures.cpu_percent = product_cpu(samples, since, now, least)
+    figures.memory_percent = _median([s.memory_percent for s in samples], least)
     connections = [s for s in samples if s.db_connections is not None and s.db_max_connections]
     if connections:
         busiest = max(connections, key=lambda s: s.db_connections or 0)
@@ -328,7 +422,7 @@ def thresholds(f: Figures, stage: int) -> list[Threshold]:
             cpu_limit,
             "%",
             f.cpu_percent is not None and f.cpu_percent > cpu_limit,
-            "the busiest box",
+            "the product's processes, busiest box",
         )
     )
     out.append(
@@ -542,7 +636,8 @@ def not_needed(stage: int, f: Figures, step: Step | None) -> list[str]:
     if stage < 3 and (step is None or step.stage != 3) and cpu_ok:
         cpu = f"{f.cpu_percent:.0f}%" if f.cpu_percent is not None else "not yet measured"
         notes.append(
-            f"You do not need more app instances yet: median CPU is {cpu} (limit {CPU_LIMIT:.0f}%)."
+            f"You do not need more app instances yet: the product's median CPU is {cpu} "
+            f"(limit {CPU_LIMIT:.0f}%)."
         )
     reads_ok = f.read_p95_ms is None or f.read_p95_ms <= READ_P95_LIMIT_MS
     if stage < 4 and (step is None or step.stage != 4) and reads_ok:
@@ -561,9 +656,54 @@ def _hours(window: timedelta) -> str:
     return "hour" if hours == 1 else f"{hours:g} hours"
 
 
-def advise(figures: Figures, config: Configuration) -> Advice:
+def cpu_summary(f: Figures) -> str:
+    """The product's CPU beside the whole machine's, e.g. "product 12%, whole machine 85%"."""
+    if f.machine_cpu_percent is None:
+        return ""
+    product = f"{f.cpu_percent:.0f}%" if f.cpu_percent is not None else "not yet measured"
+    line = f"product {product}, whole machine {f.machine_cpu_percent:.0f}%"
+    if f.cpu_percent is not None and f.machine_cpu_percent - f.cpu_percent >= 1:
+        line += ": other programs use the rest"
+    return line
+
+
+def others_busy(f: Figures, stage: int) -> str:
+    """Why no step is advised when other programs take most of a box's CPU, else ""."""
+    machine, product = f.machine_cpu_percent, f.cpu_percent
+    limit = CPU_LIMIT if stage == 1 else INSTANCE_CPU_LIMIT
+    if machine is None or product is None or machine <= limit:
+        return ""
+    if machine - product <= OTHERS_SHARE_LIMIT * machine:
+        return ""
+    return (
+        f"Other programs take most of this machine's CPU: whole machine {machine:.0f}%, "
+        f"the product {product:.0f}%. No stage is advised while they do: the figures measure "
+        "the other programs as much as monoboard. Find what else runs on the box, or give "
+        "monoboard a machine of its own, then look again."
+    )
+
+
+def settings_evidence(figures: Figures) -> Evidence:
+    return Evidence.of(
+        figures,
+        min_minutes=int(settings.ADVISOR_MIN_MINUTES),
+        min_requests=int(settings.ADVISOR_MIN_REQUESTS),
+    )
+
+
+def advise(figures: Figures, config: Configuration, evidence: Evidence | None = None) -> Advice:
+    """The advice; ``evidence`` defaults to the figures against the settings' rule."""
     stage = detect_stage(config)
     figures = replace(figures, replicas=config.replicas)
+    evidence = evidence or settings_evidence(figures)
     ts = thresholds(figures, stage)
-    step = next_step(stage, ts, figures)
-    return Advice(stage, STAGES[stage], ts, step, not_needed(stage, figures, step))
+    advice = Advice(stage, STAGES[stage], ts, None, [], evidence, cpu_summary=cpu_summary(figures))
+    if not evidence.enough:
+        advice.held_back = f"Not enough data yet: {evidence.missing}"
+        return advice
+    advice.held_back = others_busy(figures, stage)
+    if advice.held_back:
+        return advice
+    advice.next_step = next_step(stage, ts, figures)
+    advice.not_needed = not_needed(stage, figures, advice.next_step)
+    return advice

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monoboard.ops.advisor import p95_from_buckets
-from monoboard.ops.models import LATENCY_BUCKETS_MS, RequestRollup, SystemSample
+from monoboard.ops.models import LATENCY_BUCKETS_MS, ProcessCpu, RequestRollup, SystemSample
 
 WIDTH, HEIGHT, PAD = 640, 160, 28
 
@@ -62,6 +62,25 @@ def _slot_index(moment: datetime, start: datetime, step: timedelta) -> int:
     return int((moment - start) / step)
 
 
+def product_cpu_points(
+    slots: list[datetime], start: datetime, end: datetime, step: timedelta
+) -> list[float | None]:
+    """The product's processes' share of a box per slot, averaged over the hosts seen."""
+    used: dict[tuple[int, str], float] = {}
+    cores: dict[tuple[int, str], int] = {}
+    rows = ProcessCpu.objects.filter(minute__gte=start, minute__lt=end)
+    for minute, host, seconds, count in rows.values_list("minute", "host", "cpu_seconds", "cores"):
+        index = _slot_index(minute, start, step)
+        if 0 <= index < len(slots):
+            used[(index, host)] = used.get((index, host), 0.0) + seconds
+            cores[(index, host)] = max(cores.get((index, host), 1), count)
+    shares: list[list[float]] = [[] for _ in slots]
+    for (index, host), seconds in used.items():
+        capacity = step.total_seconds() * cores[(index, host)]
+        shares[index].append(min(100.0, 100.0 * seconds / capacity))
+    return [sum(s) / len(s) if s else None for s in shares]
+
+
 def build_series(*, end: datetime, span: timedelta, step: timedelta) -> list[Series]:
     slots = _slots(end, span, step)
     start = slots[0]
@@ -101,7 +120,13 @@ def build_series(*, end: datetime, span: timedelta, step: timedelta) -> list[Ser
             list(zip(slots, [r / per_minute if r else None for r in requests], strict=True)),
         ),
         Series(
-            "CPU",
+            "CPU, product",
+            "%",
+            list(zip(slots, product_cpu_points(slots, start, end, step), strict=True)),
+            75.0,
+        ),
+        Series(
+            "CPU, whole machine",
             "%",
             list(
                 zip(

@@ -83,6 +83,29 @@ class SystemSample(models.Model):
         return f"{self.minute:%Y-%m-%d %H:%M} {self.host}"
 
 
+class ProcessCpu(models.Model):
+    """CPU seconds one of the product's processes used, written by the process itself.
+
+    Every web, events and jobs process of every instance adds its own rows, so
+    the product's share of a box is the sum per host and minute over
+    ``60 * cores``, whatever else runs on the machine.
+    """
+
+    minute = models.DateTimeField()
+    host = models.CharField(max_length=80, default="")
+    process = models.CharField(max_length=40, default="")
+    cpu_seconds = models.FloatField(default=0.0)
+    cores = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["minute"], name="processcpu_minute")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} {self.process} {self.cpu_seconds:.1f} s"
+
+
 class SlowQuery(models.Model):
     created_at = models.DateTimeField()
     fingerprint = models.CharField(max_length=16)

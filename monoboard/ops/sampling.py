@@ -1,5 +1,9 @@
 """Take one SystemSample: the box's CPU and memory, and the database's connections.
 
+The box's CPU is every program's on it; the product's own share comes from
+the ProcessCpu rows its processes write (monoboard/ops/metrics/cpu.py), this
+sampler's process among them.
+
 Read from /proc on Linux (no extra dependency); on other systems the figures
 that cannot be read stay empty rather than wrong.
 """
@@ -15,9 +19,9 @@ from django.db import connection
 from django.utils import timezone
 
 from monoboard.jobs.selectors import backlog
-from monoboard.ops.metrics import instruments
+from monoboard.ops.metrics import cpu, instruments
 from monoboard.ops.metrics.rollup import RETENTION, minute_of
-from monoboard.ops.models import RequestRollup, SlowQuery, SystemSample
+from monoboard.ops.models import ProcessCpu, RequestRollup, SlowQuery, SystemSample
 from monoboard.replicas import health
 
 PROC = Path("/proc")
@@ -96,8 +100,10 @@ def take_sample(*, now: datetime | None = None) -> SystemSample:
     jobs = backlog(now)
     instruments.JOBS_READY.set(jobs.ready)
     instruments.JOBS_OLDEST_AGE.set(jobs.oldest_ready_age_s)
+    minute = minute_of(now or timezone.now())
+    cpu.record(minute)
     return SystemSample.objects.create(
-        minute=minute_of(now or timezone.now()),
+        minute=minute,
         host=socket.gethostname()[:80],
         cpu_percent=cpu_percent(),
         memory_percent=memory_percent(),
@@ -118,6 +124,7 @@ def prune(*, now: datetime | None = None, retention: timedelta = RETENTION) -> i
     for model, column in (
         (RequestRollup, "minute"),
         (SystemSample, "minute"),
+        (ProcessCpu, "minute"),
         (SlowQuery, "created_at"),
     ):
         deleted, _ = model.objects.filter(**{f"{column}__lt": cutoff}).delete()

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from monoboard.lib import bookkeeping
-from monoboard.ops.metrics import instruments, rollup
+from monoboard.ops.metrics import cpu, instruments, rollup
 from monoboard.ops.metrics.querylog import QueryLog, fingerprint
 from monoboard.ops.models import SlowQuery
 
@@ -61,6 +61,7 @@ class MetricsMiddleware:
             )
             if finished is not None:
                 rollup.write_rollups(*finished)
+                cpu.record(finished[0])
         if queries.slow and settings.SLOW_QUERY_LOG:
             self._store_slow(queries, route)
         return response

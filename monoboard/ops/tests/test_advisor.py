@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from monoboard.ops import advisor
 from monoboard.ops.advisor import Configuration, Figures
-from monoboard.ops.models import LATENCY_BUCKETS_MS, RequestRollup, SystemSample
+from monoboard.ops.models import LATENCY_BUCKETS_MS, ProcessCpu, RequestRollup, SystemSample
 
 SQLITE = Configuration(database_vendor="sqlite")
 POSTGRES = Configuration(database_vendor="postgresql", pooled=True)
@@ -35,17 +35,37 @@ def buckets_at(ms: float, count: int) -> list[int]:
     return out
 
 
+#: A window that carries enough evidence for advice (the default rule: 15 minutes, 1,000 requests).
+ENOUGH = {"minutes": 60, "requests": 6000}
+
+
+def measured(**figures: Any) -> Figures:
+    """Figures over a window with enough evidence for advice."""
+    return Figures(**{**ENOUGH, **figures})
+
+
+def product_cpu_rows(minute: Any, percent: float, *, host: str = "", cores: int = 2) -> None:
+    """The product's CPU for one minute, written by two processes as they do."""
+    seconds = percent / 100 * 60 * cores
+    for pid in (41, 42):
+        ProcessCpu.objects.create(
+            minute=minute, host=host, process=f"{host}/{pid}", cpu_seconds=seconds / 2, cores=cores
+        )
+
+
 def history(
     *,
     read_ms: float,
-    reads: int = 600,
+    reads: int = 1200,
     writes: int = 60,
     lock_waits: int = 0,
     lock_wait_ms: float = 0.0,
     cpu: float | None = None,
+    machine_cpu: float | None = None,
     minutes: int = 30,
 ) -> None:
-    """Store ``minutes`` of rollups (and samples when ``cpu`` is given) ending now."""
+    """Store ``minutes`` of rollups ending now, and samples when ``cpu`` is given:
+    ``cpu`` the product's processes', ``machine_cpu`` (default ``cpu``) the box's."""
     now = timezone.now().replace(second=0, microsecond=0)
     for m in range(1, minutes + 1):
         minute = now - timedelta(minutes=m)
@@ -69,7 +89,9 @@ def history(
             lock_wait_ms_sum=lock_wait_ms * (lock_waits // minutes),
         )
         if cpu is not None:
-            SystemSample.objects.create(minute=minute, cpu_percent=cpu, memory_percent=40.0)
+            box = cpu if machine_cpu is None else machine_cpu
+            SystemSample.objects.create(minute=minute, cpu_percent=box, memory_percent=40.0)
+            product_cpu_rows(minute, cpu)
 
 
 # The command reports the stage of the database the suite runs on; its stage-1
@@ -142,26 +164,26 @@ def test_one_slow_route_is_named() -> None:
 
 
 def test_sustained_cpu_on_stage_2_calls_for_more_instances() -> None:
-    advice = advisor.advise(Figures(read_p95_ms=60, cpu_percent=88), POSTGRES)
+    advice = advisor.advise(measured(read_p95_ms=60, cpu_percent=88), POSTGRES)
     assert advice.stage == 2
     assert advice.next_step is not None and advice.next_step.stage == 3
     assert "CPU (median) is 88%" in advice.next_step.why
 
 
 def test_connections_near_the_limit_call_for_pgbouncer_first() -> None:
-    figures = Figures(read_p95_ms=60, cpu_percent=90, db_connections=46, db_max_connections=50)
+    figures = measured(read_p95_ms=60, cpu_percent=90, db_connections=46, db_max_connections=50)
     advice = advisor.advise(figures, POSTGRES)
     assert advice.next_step is not None and "PgBouncer" in advice.next_step.title
 
 
 def test_slow_reads_behind_a_balancer_call_for_cache_and_replicas() -> None:
-    advice = advisor.advise(Figures(read_p95_ms=180, cpu_percent=40), BEHIND_PROXY)
+    advice = advisor.advise(measured(read_p95_ms=180, cpu_percent=40), BEHIND_PROXY)
     assert advice.stage == 3
     assert advice.next_step is not None and advice.next_step.stage == 4
 
 
 def test_cold_cache_and_replica_lag_are_thresholds_from_stage_4() -> None:
-    figures = Figures(read_p95_ms=50, cpu_percent=40, cache_hit_ratio=0.5, replica_lag_ms=2500)
+    figures = measured(read_p95_ms=50, cpu_percent=40, cache_hit_ratio=0.5, replica_lag_ms=2500)
     advice = advisor.advise(figures, WITH_CACHE)
     assert advice.stage == 4
     assert {t.name for t in advice.crossed} == {"cache hit ratio", "replica lag"}
@@ -184,15 +206,14 @@ def test_the_cache_hit_ratio_comes_from_the_page_cache_counts_in_the_rollups() -
 
 
 def test_a_healthy_stage_2_site_needs_nothing() -> None:
-    advice = advisor.advise(
-        Figures(read_p95_ms=40, cpu_percent=30, db_connections=10, db_max_connections=100), POSTGRES
-    )
+    figures = measured(read_p95_ms=40, cpu_percent=30, db_connections=10, db_max_connections=100)
+    advice = advisor.advise(figures, POSTGRES)
     assert advice.next_step is None
     assert any("more app instances" in note for note in advice.not_needed)
 
 
 def test_waiting_jobs_are_a_threshold() -> None:
-    advice = advisor.advise(Figures(jobs_oldest_age_s=300), SQLITE)
+    advice = advisor.advise(measured(jobs_oldest_age_s=300), SQLITE)
     assert "oldest waiting job" in {t.name for t in advice.crossed}
 
 
@@ -224,7 +245,7 @@ def test_a_single_busy_minute_is_not_sustained_cpu() -> None:
 
 @pytest.mark.django_db
 def test_sustained_busy_cpu_on_a_single_box_calls_for_postgresql_first() -> None:
-    history(read_ms=20, cpu=95.0, minutes=10)
+    history(read_ms=20, cpu=95.0, minutes=20)
     advice = advisor.advise(advisor.measure(), SQLITE)
     assert advice.next_step is not None and advice.next_step.stage == 2
     # Never "you do not need X" while the figure that would say so is over its limit.
@@ -232,7 +253,7 @@ def test_sustained_busy_cpu_on_a_single_box_calls_for_postgresql_first() -> None
 
 
 def test_slow_reads_never_come_with_a_you_do_not_need_redis_note() -> None:
-    advice = advisor.advise(Figures(read_p95_ms=300, cpu_percent=20), POSTGRES)
+    advice = advisor.advise(measured(read_p95_ms=300, cpu_percent=20), POSTGRES)
     assert not any("Redis" in note for note in advice.not_needed)
 
 
@@ -376,56 +397,56 @@ STAGE3_TABLE: list[tuple[str, Configuration, Figures, int | None, str]] = [
     (
         "stage 2, one box at 72 % CPU, database 10 % of a read",
         POSTGRES,
-        Figures(cpu_percent=72, db_ms_per_read=3, read_ms_mean=30),
+        measured(cpu_percent=72, db_ms_per_read=3, read_ms_mean=30),
         3,
         "several app instances",
     ),
     (
         "stage 2, CPU over, but the database takes 80 % of a read",
         POSTGRES,
-        Figures(cpu_percent=90, db_ms_per_read=40, read_ms_mean=50),
+        measured(cpu_percent=90, db_ms_per_read=40, read_ms_mean=50),
         4,
         "read replica",
     ),
     (
         "stage 3, busiest box at 85 % CPU, database 20 %",
         STAGE3,
-        Figures(cpu_percent=85, db_ms_per_read=4, read_ms_mean=20),
+        measured(cpu_percent=85, db_ms_per_read=4, read_ms_mean=20),
         3,
         "Add app instances",
     ),
     (
         "stage 3, a route at 750 ms p95, database 10 %",
         STAGE3,
-        Figures(routes=SLOW_ROUTE, db_ms_per_read=5, read_ms_mean=50),
+        measured(routes=SLOW_ROUTE, db_ms_per_read=5, read_ms_mean=50),
         3,
         "Add app instances",
     ),
     (
         "stage 3, a route at 750 ms p95, database 70 %",
         STAGE3,
-        Figures(routes=SLOW_ROUTE, db_ms_per_read=35, read_ms_mean=50),
+        measured(routes=SLOW_ROUTE, db_ms_per_read=35, read_ms_mean=50),
         4,
         "read replica",
     ),
     (
         "stage 3, CPU over, connections near the limit",
         STAGE3,
-        Figures(cpu_percent=90, db_connections=95, db_max_connections=100),
+        measured(cpu_percent=90, db_connections=95, db_max_connections=100),
         4,
         "read replica",
     ),
     (
         "stage 3, quiet: 40 % CPU, routes fast",
         STAGE3,
-        Figures(cpu_percent=40, read_p95_ms=50, db_ms_per_read=2, read_ms_mean=10),
+        measured(cpu_percent=40, read_p95_ms=50, db_ms_per_read=2, read_ms_mean=10),
         None,
         "",
     ),
     (
         "stage 3 detected from two instances answering, no proxy setting",
         Configuration(database_vendor=PG, pooled=True, instances=2),
-        Figures(cpu_percent=80, db_ms_per_read=1, read_ms_mean=10),
+        measured(cpu_percent=80, db_ms_per_read=1, read_ms_mean=10),
         3,
         "Add app instances",
     ),
@@ -453,7 +474,7 @@ def test_more_instances_only_when_the_database_is_not_the_bottleneck(
 @pytest.mark.django_db
 def test_figures_per_instance_and_the_busiest_box(settings: Any) -> None:
     now = timezone.now().replace(second=0, microsecond=0)
-    for m in range(1, 7):
+    for m in range(1, 21):
         minute = now - timedelta(minutes=m)
         for process, ms in (("app-1:8100/41", 20), ("app-2:8102/77", 600)):
             RequestRollup.objects.create(
@@ -468,13 +489,18 @@ def test_figures_per_instance_and_the_busiest_box(settings: Any) -> None:
             )
         SystemSample.objects.create(minute=minute, host="app-1", cpu_percent=30.0)
         SystemSample.objects.create(minute=minute, host="app-2", cpu_percent=90.0)
+        product_cpu_rows(minute, 28.0, host="app-1")
+        product_cpu_rows(minute, 20.0, host="app-2")
     figures = advisor.measure()
     assert [(i.name, i.requests, i.errors) for i in figures.instances] == [
-        ("app-1:8100", 120, 6),
-        ("app-2:8102", 120, 6),
+        ("app-1:8100", 400, 20),
+        ("app-2:8102", 400, 20),
     ]
     assert [i.p95_ms for i in figures.instances] == [25, 750]
-    assert figures.cpu_percent == 90.0  # the busiest box, not the median of both
+    # The busiest box, not the median of both: by the whole machine's CPU, and
+    # (another box here) by the CPU the product's own processes use.
+    assert figures.machine_cpu_percent == 90.0
+    assert figures.cpu_percent == pytest.approx(28.0)
     settings.INSTANCES = 1
     settings.BEHIND_PROXY = False
     assert advisor.current_configuration(figures).instances == 2
@@ -490,16 +516,16 @@ WITH_REPLICA = Configuration(
     ("figures", "step_title", "crossed"),
     [
         # Slow reads with the CPU high: another replica takes reads off the primary.
-        (Figures(read_p95_ms=180, cpu_percent=90), "Add a read replica (now 1)", {P95, CPU}),
+        (measured(read_p95_ms=180, cpu_percent=90), "Add a read replica (now 1)", {P95, CPU}),
         # Slow reads alone (CPU fine): not a replica's job; the next rung.
-        (Figures(read_p95_ms=180, cpu_percent=40), "Take the next rung", {P95}),
+        (measured(read_p95_ms=180, cpu_percent=40), "Take the next rung", {P95}),
         # A lagging replica is a warning first, whatever else is crossed.
         (
-            Figures(read_p95_ms=180, cpu_percent=90, replica_lag_ms=5000),
+            measured(read_p95_ms=180, cpu_percent=90, replica_lag_ms=5000),
             "Find why the replica lags",
             {P95, CPU, "replica lag"},
         ),
-        (Figures(read_p95_ms=40, cpu_percent=30, replica_lag_ms=900), None, set()),
+        (measured(read_p95_ms=40, cpu_percent=30, replica_lag_ms=900), None, set()),
     ],
 )
 def test_stage_4_rules_for_replicas(
@@ -516,5 +542,202 @@ def test_stage_4_rules_for_replicas(
 
 def test_the_lag_limit_is_the_routers(settings: Any) -> None:
     settings.REPLICA_MAX_LAG_MS = 5000
-    advice = advisor.advise(Figures(replica_lag_ms=2500), WITH_REPLICA)
+    advice = advisor.advise(measured(replica_lag_ms=2500), WITH_REPLICA)
     assert "replica lag" not in {t.name for t in advice.crossed}
+
+
+# --- Evidence, and the product's CPU against the whole machine's -------------------
+
+YOUNG = "Not enough data yet: 1 minute and 100 requests measured; advice needs at least "
+OTHERS = "Other programs take most of this machine's CPU"
+
+#: (case, configuration, figures, next stage or None, words that hold the step back)
+EVIDENCE_TABLE: list[tuple[str, Configuration, Figures, int | None, str]] = [
+    (
+        "a young site: one minute, ~100 requests, CPU over",
+        SQLITE,
+        Figures(minutes=1, requests=100, cpu_percent=95, machine_cpu_percent=97),
+        None,
+        YOUNG + "15 minutes and 1,000 requests.",
+    ),
+    (
+        "45 minutes but only 340 requests, reads slow",
+        SQLITE,
+        Figures(minutes=45, requests=340, read_p95_ms=300),
+        None,
+        "45 minutes and 340 requests measured",
+    ),
+    (
+        "5,000 requests in 12 minutes, CPU over",
+        POSTGRES,
+        Figures(minutes=12, requests=5000, cpu_percent=90, machine_cpu_percent=92),
+        None,
+        "12 minutes and 5,000 requests measured",
+    ),
+    (
+        "a box busy with other programs: machine 90 %, product 5 %",
+        SQLITE,
+        measured(cpu_percent=5, machine_cpu_percent=90),
+        None,
+        OTHERS + ": whole machine 90%, the product 5%",
+    ),
+    (
+        "other programs busy at stage 2, reads slow too",
+        POSTGRES,
+        measured(read_p95_ms=180, cpu_percent=20, machine_cpu_percent=95),
+        None,
+        OTHERS,
+    ),
+    (
+        "sustained product CPU over, enough requests: PostgreSQL",
+        SQLITE,
+        measured(cpu_percent=88, machine_cpu_percent=92),
+        2,
+        "",
+    ),
+    (
+        "stage 2, product 72 % of a box at 80 %: more instances",
+        POSTGRES,
+        measured(cpu_percent=72, machine_cpu_percent=80, db_ms_per_read=3, read_ms_mean=30),
+        3,
+        "",
+    ),
+    (
+        "machine at 60 %, product 10 %: under the limit, nothing held back",
+        SQLITE,
+        measured(cpu_percent=10, machine_cpu_percent=60),
+        None,
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "figures", "stage", "held_back"),
+    [(c, f, s, h) for _, c, f, s, h in EVIDENCE_TABLE],
+    ids=[n for n, *_ in EVIDENCE_TABLE],
+)
+def test_advice_needs_evidence_and_the_products_own_cpu(
+    settings: Any, config: Configuration, figures: Figures, stage: int | None, held_back: str
+) -> None:
+    settings.ADVISOR_MIN_MINUTES, settings.ADVISOR_MIN_REQUESTS = 15, 1000
+    advice = advisor.advise(figures, config)
+    if stage is None:
+        assert advice.next_step is None
+    else:
+        assert advice.next_step is not None and advice.next_step.stage == stage
+    if held_back:
+        assert held_back in advice.held_back
+        assert advice.not_needed == []  # no "you do not need X" without the evidence for it
+    else:
+        assert advice.held_back == ""
+
+
+def test_the_evidence_rule_is_a_setting(settings: Any) -> None:
+    settings.ADVISOR_MIN_MINUTES, settings.ADVISOR_MIN_REQUESTS = 30, 2000
+    figures = measured(minutes=20, requests=1500, cpu_percent=90)
+    advice = advisor.advise(figures, SQLITE)
+    assert advice.next_step is None
+    assert advice.held_back == (
+        "Not enough data yet: 20 minutes and 1,500 requests measured; "
+        "advice needs at least 30 minutes and 2,000 requests."
+    )
+    assert advice.evidence is not None and "at least 30 minutes" in advice.evidence.rule
+    settings.ADVISOR_MIN_MINUTES, settings.ADVISOR_MIN_REQUESTS = 10, 1000
+    step = advisor.advise(figures, SQLITE).next_step
+    assert step is not None and step.stage == 2
+
+
+def test_the_cpu_summary_names_other_programs() -> None:
+    figures = measured(cpu_percent=12, machine_cpu_percent=85)
+    assert advisor.cpu_summary(figures) == (
+        "product 12%, whole machine 85%: other programs use the rest"
+    )
+    assert advisor.cpu_summary(measured(cpu_percent=12)) == ""
+
+
+@pytest.mark.django_db
+def test_a_young_site_with_a_busy_machine_is_not_sent_to_postgresql() -> None:
+    # The reported case: an hour-old site, ~100 requests in one minute, the box
+    # at 97 % because of other programs.
+    history(read_ms=20, reads=100, writes=0, cpu=6.0, machine_cpu=97.0, minutes=1)
+    figures = advisor.measure()
+    assert (figures.minutes, figures.requests) == (1, 100)
+    assert figures.cpu_percent is None  # one sample is not sustained
+    advice = advisor.advise(figures, SQLITE)
+    assert advice.next_step is None
+    assert advice.held_back.startswith(YOUNG)
+
+
+@pytest.mark.django_db
+def test_the_products_cpu_is_summed_over_its_processes_per_host_and_minute() -> None:
+    history(read_ms=20, cpu=30.0, machine_cpu=90.0, minutes=20)
+    figures = advisor.measure()
+    # Two processes with 18 s each per minute on 2 cores: 36 s / 120 s.
+    assert figures.cpu_percent == pytest.approx(30.0)
+    assert figures.machine_cpu_percent == 90.0
+    advice = advisor.advise(figures, SQLITE)
+    assert advice.next_step is None
+    assert OTHERS in advice.held_back
+    assert "product 30%, whole machine 90%" in advice.cpu_summary
+
+
+@pytest.mark.django_db
+def test_a_sampled_minute_without_process_rows_counts_as_idle() -> None:
+    history(read_ms=20, cpu=80.0, minutes=20)
+    now = timezone.now().replace(second=0, microsecond=0)
+    for m in range(21, 41):  # 20 more sampled minutes in which no product process wrote
+        SystemSample.objects.create(minute=now - timedelta(minutes=m), cpu_percent=10.0)
+    assert advisor.measure().cpu_percent == pytest.approx(40.0)  # median of 20 at 80 and 20 at 0
+
+
+@on_sqlite
+@pytest.mark.django_db
+def test_advise_says_not_enough_data_and_what_is_missing() -> None:
+    history(read_ms=20, reads=100, writes=0, cpu=6.0, machine_cpu=97.0, minutes=1)
+    text = run_advise()
+    assert "Next step: none yet. Not enough data yet: 1 minute and 100 requests measured" in text
+    assert "Evidence: A step is advised only when" in text
+    assert "Move the database to PostgreSQL" not in text
+    assert "You do not need" not in text
+
+
+@on_sqlite
+@pytest.mark.django_db
+def test_advise_names_other_programs_instead_of_a_stage() -> None:
+    history(read_ms=20, cpu=5.0, machine_cpu=90.0, minutes=30)
+    text = run_advise()
+    assert "CPU: product 5%, whole machine 90%: other programs use the rest" in text
+    assert f"Next step: none yet. {OTHERS}" in text
+    assert "Move the database to PostgreSQL" not in text
+
+
+@on_sqlite
+@pytest.mark.django_db
+def test_advise_recommends_postgresql_on_sustained_product_cpu() -> None:
+    history(read_ms=20, cpu=88.0, machine_cpu=92.0, minutes=30)
+    text = run_advise()
+    assert "OVER CPU (median)" in text
+    assert "Next step: Move the database to PostgreSQL" in text
+    assert "CPU (median) is 88% (limit 75%)" in text
+
+
+@on_sqlite
+def test_the_scale_page_states_the_rule_and_the_missing_data(admin_client: Any) -> None:
+    history(read_ms=20, reads=100, writes=0, cpu=6.0, machine_cpu=97.0, minutes=1)
+    text = admin_client.get("/ops/scale/").content.decode()
+    assert "No step advised yet" in text
+    assert "Not enough data yet: 1 minute and 100 requests measured" in text
+    assert "A step is advised only when the window holds at least 15 minutes" in text
+    assert "Move the database to PostgreSQL" not in text
+
+
+@on_sqlite
+def test_the_scale_page_shows_both_cpu_figures_and_names_other_programs(
+    admin_client: Any,
+) -> None:
+    history(read_ms=20, cpu=12.0, machine_cpu=85.0, minutes=30)
+    text = admin_client.get("/ops/scale/").content.decode()
+    assert "CPU: product 12%, whole machine 85%: other programs use the rest." in text
+    assert "Other programs take most of this machine&#x27;s CPU" in text  # HTML-escaped
+    assert "Next step:" not in text

@@ -118,11 +118,13 @@ def test_system_sample_reads_the_box_and_prune_keeps_thirty_days() -> None:
 def test_scale_page_is_for_admins_and_shows_the_advice(
     admin_client: Client, member_client: Client, outsider_client: Client
 ) -> None:
-    history_minute = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=5)
-    RequestRollup.objects.create(
-        minute=history_minute, route="/", method="GET", count=80, buckets=[80] + [0] * 13
-    )
-    SystemSample.objects.create(minute=history_minute, cpu_percent=12.0, memory_percent=30.0)
+    # Enough evidence for advice: 20 minutes and 1,600 requests.
+    for m in range(1, 21):
+        history_minute = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=m)
+        RequestRollup.objects.create(
+            minute=history_minute, route="/", method="GET", count=80, buckets=[80] + [0] * 13
+        )
+        SystemSample.objects.create(minute=history_minute, cpu_percent=12.0, memory_percent=30.0)
     page = admin_client.get("/ops/scale/")
     assert page.status_code == 200
     text = page.content.decode()

@@ -29,7 +29,15 @@ class Command(BaseCommand):
             return
         out = self.stdout.write
         out(f"Stage {advice.stage}: {advice.stage_name}")
-        out(f"Window: last {options['hours']:g} h, {figures.requests:,} requests measured\n")
+        out(
+            f"Window: last {options['hours']:g} h, {figures.requests:,} requests in "
+            f"{figures.minutes} minutes measured"
+        )
+        if advice.evidence:
+            out(f"Evidence: {advice.evidence.rule}")
+        if advice.cpu_summary:
+            out(f"CPU: {advice.cpu_summary}")
+        out("")
         width = max(len(t.name) for t in advice.thresholds)
         for t in advice.thresholds:
             mark = "OVER " if t.crossed else "ok   "
@@ -37,7 +45,9 @@ class Command(BaseCommand):
             value, limit = t.shown_value(), f"{t.limit:g}{t.unit}"
             out(f"  {mark}{t.name.ljust(width)}  {value:>14}  limit {limit}{note}")
         out("")
-        if advice.next_step:
+        if advice.held_back:
+            out(f"Next step: none yet. {advice.held_back}")
+        elif advice.next_step:
             step = advice.next_step
             out(f"Next step: {step.title} (stage {step.stage})")
             out(f"  why:  {step.why}")
