@@ -12,6 +12,7 @@ process is gone and both ports are free within a few seconds.
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -26,8 +27,8 @@ from django.conf import settings
 from monoboard.lib.ports import free_port
 from monoboard.ops.tests.faults import (
     alive,
-    product_env,
     proc_children,
+    product_env,
     request,
     running,
     seed,
@@ -71,8 +72,6 @@ def ask_for_reset(port: int, email: str) -> int | str:
         "Cookie": f"csrftoken={cookie.group(1)}",
     }
     form = urlencode({"csrfmiddlewaretoken": token.group(1).decode(), "email": email})
-    import http.client
-
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("POST", "/accounts/password-reset/", body=form, headers=conn_headers)
@@ -114,9 +113,9 @@ def test_serve_links_its_port_keeps_a_quiet_console_and_stops_on_ctrl_c(tmp_path
         assert len(family) >= 4, family  # serve, granian (+ its worker), events, jobs worker
         os.killpg(serve.pid, signal.SIGINT)
         stopped = wait_until(
-            lambda: not any(alive(pid) for pid in family)
-            and port_free(port)
-            and port_free(events_port),
+            lambda: (
+                not any(alive(pid) for pid in family) and port_free(port) and port_free(events_port)
+            ),
             timeout=10,
         )
         left = {pid for pid in family if alive(pid)}
