@@ -129,4 +129,5 @@ def test_serve_links_its_port_keeps_a_quiet_console_and_stops_on_ctrl_c(tmp_path
     assert " INFO monoboard.jobs " not in console
     assert "number of workers" not in console
     assert "/favicon.ico" not in console
-    assert "Forbidden" in console  # the 403 is still said, in one line
+    assert console.count("Forbidden (Permission denied)") == 1  # the 403, in one line
+    assert console.count("Invalid HTTP_HOST header") == 1
