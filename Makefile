@@ -35,7 +35,7 @@ migrate: venv
 run: venv
 	$(PY) manage.py check --fail-level ERROR
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py collectstatic --no-input -v 0
+	$(PY) manage.py updatestatic
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 ## Stage 2 on this machine: PostgreSQL + PgBouncer in var/stage2/, served on $(HOST):$(PORT).

@@ -24,6 +24,7 @@ from monoboard.lib.env import (
     env_str,
 )
 from monoboard.lib.secret import load_or_create_secret_key
+from monoboard.lib.siteurl import listening_site_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MONOBOARD_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -35,7 +36,12 @@ SECRET_KEY_FROM_ENV = bool(env_str("SECRET_KEY"))
 SECRET_KEY = env_str("SECRET_KEY") or load_or_create_secret_key(DATA_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+#: The public address in emailed links; unset, where `serve` listens (it sets
+#: SITE_URL for its children from --host/--port), else HOST/PORT.
+SITE_URL = (
+    env_str("SITE_URL")
+    or listening_site_url(env_str("HOST", "127.0.0.1"), env_int("PORT", 8000, minimum=1))
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -479,13 +485,29 @@ METRICS_ACCESS = env_choice("METRICS_ACCESS", "local", ("local", "all", "off"))
 ADVISOR_MIN_MINUTES = env_int("ADVISOR_MIN_MINUTES", 15, minimum=1)
 ADVISOR_MIN_REQUESTS = env_int("ADVISOR_MIN_REQUESTS", 1000, minimum=1)
 
+#: The jobs worker's own lines (one per task run, recurring tasks enqueued):
+#: WARNING keeps the console to problems; `runworker -v2` shows them (INFO).
+JOBS_LOG_LEVEL = env_str("JOBS_LOG_LEVEL", "WARNING").upper()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # 403s and suspicious requests: one WARNING line each, no traceback.
+    "filters": {"refusals": {"()": "monoboard.lib.logfilters.OneLineRefusals"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.tasks": {"level": JOBS_LOG_LEVEL},
+        "monoboard.jobs": {"level": JOBS_LOG_LEVEL},
+    },
 }
 
 # --- Avatars ----------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoCSPMiddleware
 from django.utils.csp import CSP
@@ -23,6 +24,8 @@ from monoboard.lib.events_url import events_url
 def _events_origin(request: HttpRequest) -> str | None:
     try:
         url = urlsplit(events_url(request))
+    except DisallowedHost:
+        return None  # the 400 for a bad Host header, already logged once
     except ValueError:
         return None
     if not url.scheme or not url.netloc:

@@ -34,10 +34,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["verbosity"] >= 1:
-            logging.getLogger("monoboard.jobs").setLevel(
-                logging.DEBUG if options["verbosity"] > 1 else logging.INFO
-            )
+        if options["verbosity"] >= 2:  # a line per task run; JOBS_LOG_LEVEL otherwise
+            level = logging.DEBUG if options["verbosity"] > 2 else logging.INFO
+            for name in ("monoboard.jobs", "django.tasks"):
+                logging.getLogger(name).setLevel(level)
         niceness = settings.JOBS_NICE if options["nice"] is None else options["nice"]
         if niceness:
             os.nice(niceness)  # relative to the start; requests come first on a shared box

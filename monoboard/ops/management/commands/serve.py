@@ -26,6 +26,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from monoboard.lib.siteurl import listening_site_url
+from monoboard.ops.granianlog import LOG_CONFIG_PATH, questionable_workers
 from monoboard.ops.supervisor import Supervisor
 
 #: granian replaces a worker process that dies, after this many seconds.
@@ -59,6 +61,8 @@ def wsgi_command(host: str, port: int, workers: int) -> list[str]:
         *RESPAWN_ARGS,
         "--log-level",
         "warning",
+        "--log-config",
+        LOG_CONFIG_PATH,
         "monoboard.wsgi:application",
     ]
 
@@ -146,11 +150,19 @@ class Command(BaseCommand):
         if not commands:
             raise CommandError(f"nothing to run: {', '.join(roles)} switched off in settings")
         instance = instance_name(port, roles)
+        if "web" in commands and (
+            warning := questionable_workers(options["workers"], os.cpu_count())
+        ):
+            self._log(warning)
         env = {
             **os.environ,
             "INSTANCE_NAME": instance,
             "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir(instance)),
         }
+        if not os.environ.get("SITE_URL"):
+            # Emailed links point where this serve listens (behind a proxy,
+            # SITE_URL is set explicitly and wins).
+            env["SITE_URL"] = listening_site_url(host, port)
         # The jobs worker samples its box once a minute (ops.sample_system); an
         # instance without one samples its own box here, so the advisor sees
         # every app machine's CPU (stage 3 on several machines).
