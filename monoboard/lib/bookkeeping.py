@@ -13,7 +13,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import Error as DjangoDatabaseError
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +60,16 @@ def quick_transaction(ms: int = LOCK_WAIT_MS, alias: str = DEFAULT_DB_ALIAS) -> 
 
 def write_quietly(what: str, write: Callable[[], object], alias: str = DEFAULT_DB_ALIAS) -> bool:
     """Run ``write`` in its own transaction (a savepoint inside another one),
-    waiting at most LOCK_WAIT_MS for locks; False, logged, if it failed."""
+    waiting at most LOCK_WAIT_MS for locks; False, logged, if it failed.
+
+    Any database error is caught, a lost connection's InterfaceError too (it is
+    not a DatabaseError): a request that met an outage already answers 503, and
+    its bookkeeping after the answer must not turn that into a 500.
+    """
     try:
         with quick_transaction(alias=alias):
             write()
-    except DatabaseError as exc:
+    except (DjangoDatabaseError, psycopg.Error) as exc:
         logger.info("skipped %s: %s", what, exc)
         return False
     return True

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -48,6 +49,14 @@ class Site:
     pg: PostgresServer
     port: int
     key: str
+    log: Path
+
+    def errors(self) -> str:
+        """The server's error lines and tracebacks, for a failure message."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(line for line in lines if "ERROR" in line or line.startswith(("  ", "T")))[
+            -4000:
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +78,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         with running(argv, env, log=base / "serve.log"):
             wait_for_port("127.0.0.1", port, timeout=60)
             assert wait_until(lambda: request(port)[0] == 200, timeout=60) is not None
-            yield Site(pg, port, key)
+            yield Site(pg, port, key, base / "serve.log")
 
 
 def writer(site: Site, tag: str) -> Load:
@@ -107,7 +116,7 @@ def check_writes(site: Site, load: Load, tag: str) -> dict[str, int]:
     figures["saved but not answered 201"] = len(saved - created)
     print(f"\n{tag}: {figures}")
     assert created <= saved, f"answered 201 but not saved: {sorted(created - saved)[:5]}"
-    assert statuses.get(500, 0) == 0, f"writes answered 500: {figures}"
+    assert statuses.get(500, 0) == 0, f"writes answered 500: {figures}\n{site.errors()}"
     for o in load.outcomes:
         if o.status == 503:
             assert o.headers.get("retry-after"), "a 503 without Retry-After"
