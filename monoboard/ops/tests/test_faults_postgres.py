@@ -175,5 +175,9 @@ def test_postgres_outage_answers_503(site: Site) -> None:
     assert headers.get("content-type", "").startswith("text/html")
     assert b"Back in a moment" in body
     assert load.counts().get(503, 0) > 0, "no write met the outage: lengthen OUTAGE_S"
-    assert readyz and all(s == 503 for s in readyz[1:]), f"/readyz during the outage: {readyz}"
+    # A balancer takes a probe that times out as "not ready", like a 503; on a
+    # busy machine one probe may wait behind the writes for a thread.
+    not_ready = [s for s in readyz[1:] if s in (503, "TimeoutError")]
+    assert readyz and len(not_ready) == len(readyz) - 1, f"/readyz during the outage: {readyz}"
+    assert 503 in readyz, f"/readyz never answered 503 during the outage: {readyz}"
     assert back is not None
