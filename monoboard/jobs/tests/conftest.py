@@ -50,6 +50,7 @@ def start_worker(tmp_path: Path) -> Iterator[StartWorker]:
             "JOBS_POLL_INTERVAL_S": "0.05",
             "JOBS_RETRY_BASE_DELAY_S": "0.1",
             "JOBS_SHUTDOWN_GRACE_S": "10",
+            "JOBS_LOG_LEVEL": "INFO",  # the tests read its "listening" lines
             **env_overrides,
         }
         log = (tmp_path / f"worker{len(procs)}.log").open("wb")
