@@ -63,7 +63,7 @@ def test_an_idle_worker_runs_a_new_task_long_before_its_next_poll(
     start_worker: StartWorker, tmp_path: Path
 ) -> None:
     log = tmp_path / "worker0.log"
-    start_worker("-v", "2", JOBS_POLL_INTERVAL_S=LONG_POLL)
+    start_worker("-v", "3", JOBS_POLL_INTERVAL_S=LONG_POLL)
     wait_until(lambda: idle_after_listening(log, 1), what="the worker to listen and go idle")
 
     result = tasks.add.enqueue(2, 3)
@@ -76,7 +76,7 @@ def test_the_worker_listens_again_after_its_connection_is_killed(
     start_worker: StartWorker, tmp_path: Path
 ) -> None:
     log = tmp_path / "worker0.log"
-    proc = start_worker("-v", "2", JOBS_POLL_INTERVAL_S=LONG_POLL)
+    proc = start_worker("-v", "3", JOBS_POLL_INTERVAL_S=LONG_POLL)
     wait_until(lambda: idle_after_listening(log, 1), what="the worker to listen and go idle")
     [first] = listener_pids()
 
