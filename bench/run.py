@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,6 +252,20 @@ def locust(
         return rows
 
 
+def wrk_rows(
+    endpoints: Iterable[tuple[str, str, int, str]], args: argparse.Namespace, stage: str
+) -> list[Row]:
+    """One wrk row per (url, label, connections, cookie) that answered."""
+    rows = []
+    for url, label, conns, cookie in endpoints:
+        row = wrk(
+            url, connections=conns, seconds=args.duration, label=label, stage=stage, cookie=cookie
+        )
+        if row:
+            rows.append(row)
+    return rows
+
+
 def _when_created(path: Path, then: Callable[[], None], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not path.exists():
@@ -314,17 +328,7 @@ def measure_stage(
                 (f"{base}/search/?q=dark+mode", "search (anonymous)", args.connections, ""),
             )
         )
-        for url, label, conns, cookie in fixed:
-            row = wrk(
-                url,
-                connections=conns,
-                seconds=args.duration,
-                label=label,
-                stage=stage,
-                cookie=cookie,
-            )
-            if row:
-                rows.append(row)
+        rows += wrk_rows(fixed, args, stage)
         if args.no_mix:
             _cache_notes(stage, base, notes)
             return rows
@@ -754,21 +758,12 @@ def _edge(env: dict[str, str], args: argparse.Namespace, notes: list[str]) -> li
             board = f"{served.url}b/{site['boards'][0]}/"
             wrk(board, connections=4, seconds=3, label="warm-up", stage=STAGE4_EDGE)
             edge_state = _edge_state(board)
-            for label, conns, cookie in (
-                ("board page (anonymous, edge cache)", 1, ""),
-                ("board page (anonymous, edge cache)", args.connections, ""),
-                ("board page (signed in, past the edge)", args.connections, site["cookie"]),
-            ):
-                row = wrk(
-                    board,
-                    connections=conns,
-                    seconds=args.duration,
-                    label=label,
-                    stage=STAGE4_EDGE,
-                    cookie=cookie,
-                )
-                if row:
-                    rows.append(row)
+            edge_rows = (
+                (board, "board page (anonymous, edge cache)", 1, ""),
+                (board, "board page (anonymous, edge cache)", args.connections, ""),
+                (board, "board page (signed in, past the edge)", args.connections, site["cookie"]),
+            )
+            rows += wrk_rows(edge_rows, args, STAGE4_EDGE)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     notes.append(
