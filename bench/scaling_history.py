@@ -80,6 +80,14 @@ def main() -> None:
         time.sleep(70)
     hours = (time.time() - started) / 3600 + 0.05
     manage("advise", "--simulate", "--hours", f"{hours:.3f}", "--export", str(args.out), env=env)
+    document = json.loads(args.out.read_text())
+    document["recorded"] = {
+        "machine": machine(),
+        "command": f"bench/scaling_history.py --users {args.users} --step-s {args.step_s}",
+        "load": f"Locust realistic mix, users per step {steps}, {args.step_s} s each",
+        "stage": "1 (SQLite, one manage.py serve: web, events, worker)",
+    }
+    args.out.write_text(json.dumps(document, indent=1) + "\n")
     print(f"machine: {machine()}")
     print(manage("advise", "--simulate", "--history", str(args.out), env=env))
 
