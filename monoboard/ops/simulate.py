@@ -163,6 +163,15 @@ class Run:
     p95_target_ms: float
 
     @property
+    def label(self) -> str:
+        """How a person reads the policy's name."""
+        if self.policy == "seeds":
+            return "the seeds' policy"
+        if self.policy == "hpa":
+            return "Kubernetes HPA"
+        return f"{self.policy} (sized for the peak)"
+
+    @property
     def instance_minutes(self) -> int:
         return sum(s.instances for s in self.steps)
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -69,9 +70,15 @@ def minute_zero() -> datetime:
     return now - timedelta(days=2)
 
 
-def record(demands: list[float], *, p95_ms: float = 50.0, backlog: list[int] | None = None) -> None:
+def record(
+    demands: list[float],
+    *,
+    p95_ms: float = 50.0,
+    backlog: list[int] | None = None,
+    start: datetime | None = None,
+) -> None:
     """Write one minute of figures per demand, as the product's processes would."""
-    start = minute_zero()
+    start = start or minute_zero()
     cpu, rollups, samples = [], [], []
     p95_bucket = LATENCY_BUCKETS_MS.index(p95_ms)
     for t, demand in enumerate(demands):
@@ -249,3 +256,24 @@ def test_bad_input_is_refused_with_a_reason(tmp_path: Path) -> None:
         simulate("--load-factor", "0")
     with pytest.raises(CommandError, match="need --simulate"):
         call_command("advise", "--load-factor", "2", stdout=StringIO())
+
+
+def test_the_scale_page_draws_the_replay(admin_client: Any, settings: Any) -> None:
+    settings.SCALE_INSTANCE_HOUR_PRICE = 0.6
+    now = timezone.now().replace(second=0, microsecond=0)
+    record(SPIKE, start=now - timedelta(minutes=50))
+    page = admin_client.get("/ops/scale/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Autoscaling, replayed" in text
+    assert "40 minutes" in text
+    rows = dict(re.findall(r"<tr>\s*<td>([^<]+)</td>(.*?)</tr>", text, flags=re.S))
+    seeds = re.findall(r"<td>([^<]+)</td>", rows["the seeds&#x27; policy"])
+    assert seeds == ["132", "5", "5", "9", "5", "1.32"]
+    assert "Kubernetes HPA" in rows
+    assert 'aria-label="instances, Kubernetes HPA over Autoscaling replayed, last 6 hours"' in text
+
+
+def test_the_scale_page_says_when_there_is_nothing_to_replay(admin_client: Any) -> None:
+    text = admin_client.get("/ops/scale/").content.decode()
+    assert "No per-minute history in the last 6 hours yet" in text
