@@ -277,3 +277,14 @@ def test_the_scale_page_draws_the_replay(admin_client: Any, settings: Any) -> No
 def test_the_scale_page_says_when_there_is_nothing_to_replay(admin_client: Any) -> None:
     text = admin_client.get("/ops/scale/").content.decode()
     assert "No per-minute history in the last 6 hours yet" in text
+
+
+def test_at_stage_4_the_next_rung_points_to_the_stage_5_chapter() -> None:
+    from monoboard.ops import advisor
+
+    figures = advisor.Figures(minutes=60, requests=6000, read_p95_ms=180, cpu_percent=40)
+    config = advisor.Configuration(database_vendor="postgresql", pooled=True, cache_shared=True)
+    step = advisor.advise(figures, config).next_step
+    assert step is not None and step.stage == 5
+    assert step.doc == "docs/scaling.md#stage-5-kubernetes-and-autoscaling"
+    assert "advise --simulate" in step.cost
