@@ -150,8 +150,10 @@ def simulation_series(sim: Simulation) -> list[Series]:
         return list(zip(minutes, values, strict=True))
 
     return [
-        Series("instances, the seeds' policy", "", points([s.instances for s in seeds.steps])),
-        Series("instances, Kubernetes HPA", "", points([s.instances for s in hpa.steps])),
+        Series(
+            "instances, the seeds' policy", "instances", points([s.instances for s in seeds.steps])
+        ),
+        Series("instances, Kubernetes HPA", "instances", points([s.instances for s in hpa.steps])),
         Series(
             "CPU per instance, the seeds' policy",
             "%",
