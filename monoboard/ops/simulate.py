@@ -230,7 +230,7 @@ def _recorded_utilisation(m: Minute) -> float | None:
     return m.cpu_demand / max(m.instances, 1) / 100
 
 
-def _outcome(m: Minute, n: int, load_factor: float, p95_target: float) -> tuple[float | None, ...]:
+def _outcome(m: Minute, n: int, load_factor: float) -> tuple[float | None, float | None]:
     """(CPU per instance in %, simulated p95) for minute ``m`` on ``n`` instances."""
     if m.cpu_demand is None:
         return None, m.p95_ms
@@ -247,7 +247,7 @@ def _outcome(m: Minute, n: int, load_factor: float, p95_target: float) -> tuple[
 def _step(
     m: Minute, n: int, change: int, load_factor: float, p95_target: float, cpu_limit: float
 ) -> Step:
-    cpu, p95 = _outcome(m, n, load_factor, p95_target)
+    cpu, p95 = _outcome(m, n, load_factor)
     return Step(
         m.minute,
         n,
@@ -272,7 +272,7 @@ def simulate_seeds(
     quiet_until = -1  # the first minute index at which a change may happen again
     steps: list[Step] = []
     for index, m in enumerate(history):
-        cpu, _ = _outcome(m, n, load_factor, p95_target)
+        cpu, _ = _outcome(m, n, load_factor)
         change = 0
         if cpu is not None and index >= quiet_until:
             if cpu > OUT_ABOVE and n < max_instances:
@@ -326,7 +326,7 @@ def simulate_hpa(
     changes: list[tuple[int, int]] = []  # (minute index, delta)
     steps: list[Step] = []
     for index, m in enumerate(history):
-        cpu, _ = _outcome(m, n, load_factor, p95_target)
+        cpu, _ = _outcome(m, n, load_factor)
         change = 0
         if cpu is not None:
             ratio = cpu / spec.target_utilization
