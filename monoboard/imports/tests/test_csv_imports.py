@@ -110,7 +110,7 @@ def test_a_bad_file_lists_every_problem_and_imports_nothing(admin: User, tmp_pat
 
     binary = tmp_path / "photo.csv"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    with pytest.raises(CommandError, match="not UTF-8|binary"):
+    with pytest.raises(CommandError, match=r"not UTF-8|binary"):
         importfrom("--from", "canny", "--file", str(binary), "--dry-run")
     with pytest.raises(CommandError, match="not a Fider CSV export: the header lacks number"):
         importfrom("--from", "fider-csv", "--file", str(FILES / "canny-posts.csv"), "--dry-run")

@@ -32,22 +32,21 @@ def write_source(path: Path) -> tuple[Counter[str], Counter[str]]:
     """A generic CSV; returns the votes and comments each post title should end with."""
     votes: Counter[str] = Counter()
     comments: Counter[str] = Counter()
+    header = ["type", "id", "post_id", "title", "body", "status", "author_email", "created_at"]
     with path.open("w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(
-            ["type", "id", "post_id", "title", "body", "status", "author_email", "created_at"]
-        )
+        out.writerow(header)
         for n in range(POSTS):
-            title = f"Idea {n}"
-            out.writerow(["post", f"p{n}", "", title, f"Body of idea {n}", ("open", "planned")[n % 2],
-                          f"person{n % PEOPLE}@example.com", "2024-01-01T10:00:00Z"])  # fmt: skip
+            title, status = f"Idea {n}", ("open", "planned")[n % 2]
+            author = f"person{n % PEOPLE}@example.com"
+            out.writerow(["post", f"p{n}", "", title, f"Body {n}", status, author, "2024-01-01"])
             for v in range(n % 4):
-                out.writerow(["vote", "", f"p{n}", "", "", "", f"person{(n + v) % PEOPLE}@example.com",
-                              "2024-01-02T10:00:00Z"])  # fmt: skip
+                voter = f"person{(n + v) % PEOPLE}@example.com"
+                out.writerow(["vote", "", f"p{n}", "", "", "", voter, "2024-01-02T10:00:00Z"])
                 votes[title] += 1
             if n % 3 == 0:
-                out.writerow(["comment", f"c{n}", f"p{n}", "", f"Comment on {n}", "",
-                              f"person{(n + 1) % PEOPLE}@example.com", "2024-01-03T10:00:00Z"])  # fmt: skip
+                who = f"person{(n + 1) % PEOPLE}@example.com"
+                out.writerow(["comment", f"c{n}", f"p{n}", "", f"On {n}", "", who, "2024-01-03"])
                 comments[title] += 1
     return votes, comments
 
