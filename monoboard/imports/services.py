@@ -26,8 +26,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from tqdm import tqdm
@@ -229,6 +228,19 @@ def _chunks[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+_POST_COUNTS = (
+    "UPDATE boards_post SET vote_count = %s, comment_count = %s, hot_score = %s WHERE id = %s"
+)
+
+
+def _vote_insert() -> str:
+    table = connection.ops.quote_name(Vote._meta.db_table)
+    return (
+        f"INSERT INTO {table} (post_id, user_id, created_at) VALUES (%s, %s, %s)"  # noqa: S608
+        " ON CONFLICT DO NOTHING"
+    )
 
 
 @dataclass
@@ -439,14 +451,16 @@ class Importer:
         self.state["done"] = start
         bar.update(start)
         for chunk in _chunks(itertools.islice(self.source.votes(), start, None), self.batch):
+            adapt = connection.ops.adapt_datetimefield_value
             rows = [
-                Vote(post_id=pmap[v.post_id], user_id=umap[v.user_id], created_at=v.created_at)
+                (pmap[v.post_id], umap[v.user_id], adapt(v.created_at))
                 for v in chunk
                 if v.post_id in pmap and v.user_id in umap
             ]
-            with transaction.atomic():
-                # A person votes once per post: a row already there is kept.
-                Vote.objects.bulk_create(rows, ignore_conflicts=True)
+            with transaction.atomic(), connection.cursor() as cur:
+                # Plain INSERTs (the model layer costs more than the database here);
+                # a person votes once per post: a row already there is kept.
+                cur.executemany(_vote_insert(), rows)
                 self._add("votes", len(rows))
                 self._add("votes_skipped", len(chunk) - len(rows))
                 self.state["votes_at"] = self.state.get("votes_at", 0) + len(chunk)
@@ -494,32 +508,34 @@ class Importer:
         pmap = self._map("post")
         originals = {p.id: p.original_id for p in self._duplicates()}
         bar = self._bar("counts", len(pmap))
-        votes = (
-            Vote.objects.filter(post_id=OuterRef("pk"))
-            .order_by()
-            .values("post_id")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        comments = (
-            Comment.objects.filter(post_id=OuterRef("pk"), deleted_at__isnull=True)
-            .order_by()
-            .values("post_id")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        zero = Value(0, output_field=IntegerField())
         now = timezone.now()
         for ids in _chunks(sorted(pmap.values()), self.batch):
             with transaction.atomic():
-                Post.objects.filter(pk__in=ids).update(
-                    vote_count=Coalesce(Subquery(votes, output_field=IntegerField()), zero),
-                    comment_count=Coalesce(Subquery(comments, output_field=IntegerField()), zero),
+                votes = dict(
+                    Vote.objects.filter(post_id__in=ids)
+                    .order_by()
+                    .values_list("post_id")
+                    .annotate(n=Count("pk"))
                 )
-                posts = list(Post.objects.filter(pk__in=ids).only("pk", "vote_count", "created_at"))
-                for post in posts:
-                    post.hot_score = hot_score(post.vote_count, post.created_at)
-                Post.objects.bulk_update(posts, ["hot_score"])
+                comments = dict(
+                    Comment.objects.filter(post_id__in=ids, deleted_at__isnull=True)
+                    .order_by()
+                    .values_list("post_id")
+                    .annotate(n=Count("pk"))
+                )
+                rows = [
+                    (
+                        votes.get(pk, 0),
+                        comments.get(pk, 0),
+                        hot_score(votes.get(pk, 0), created),
+                        pk,
+                    )
+                    for pk, created in Post.objects.filter(pk__in=ids).values_list(
+                        "pk", "created_at"
+                    )
+                ]
+                with connection.cursor() as cur:
+                    cur.executemany(_POST_COUNTS, rows)
                 self._commit("count", [], len(ids))
             bar.update(len(ids))
         bar.close()

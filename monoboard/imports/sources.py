@@ -238,13 +238,18 @@ class MemorySource:
         return ids
 
 
-def _read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+def _decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError([f"The file is not UTF-8 text (byte {exc.start})."]) from exc
     if "\x00" in text:
         raise SourceError(["The file is not a CSV file (it holds binary data)."])
+    return text
+
+
+def _read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    text = _decode(data)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         header = [h.strip() for h in (reader.fieldnames or [])]
@@ -567,7 +572,7 @@ CSV_KINDS: dict[str, Callable[..., MemorySource]] = {
 
 def detect_csv_kind(data: bytes) -> SourceKind:
     """Which export a CSV file is, by its header line."""
-    first = data.decode("utf-8-sig", errors="replace").splitlines()[:1]
+    first = _decode(data).splitlines()[:1]
     header = {h.strip().lower() for h in next(csv.reader(first), [])} if first else set()
     if {"number", "votes_count", "status"} <= header:
         return SourceKind.FIDER_CSV
