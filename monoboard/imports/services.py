@@ -230,6 +230,10 @@ def _chunks[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+_MAP_INSERT = (
+    "INSERT INTO imports_importedobject (run_id, kind, source_id, local_id) VALUES (%s, %s, %s, %s)"
+)
+_POST_TAG_INSERT = "INSERT INTO boards_post_tags (post_id, tag_id) VALUES (%s, %s)"
 _POST_COUNTS = (
     "UPDATE boards_post SET vote_count = %s, comment_count = %s, hot_score = %s WHERE id = %s"
 )
@@ -286,12 +290,11 @@ class Importer:
         post_ids: Iterable[int] = (),
     ) -> None:
         """The last writes of a batch's transaction: the map, the progress, the event."""
-        ImportedObject.objects.bulk_create(
-            [
-                ImportedObject(run=self.run, kind=kind, source_id=s[:64], local_id=local)
-                for s, local in pairs
-            ]
-        )
+        if pairs:
+            with connection.cursor() as cur:
+                cur.executemany(
+                    _MAP_INSERT, [(self.run.pk, kind, s[:64], local) for s, local in pairs]
+                )
         self.state["done"] = self.state.get("done", 0) + done
         ImportRun.objects.filter(pk=self.run.pk).update(progress=self.state, counts=self.counts)
         emit(
@@ -401,7 +404,6 @@ class Importer:
         bmap, umap, tmap = self._map("board"), self._map("user"), self._map("tag")
         keep = self._keep_numbers()
         bar = self._bar("posts", total)
-        through: Any = Post.tags.through
         now = timezone.now()
         for chunk in _chunks(self.source.posts(), self.batch):
             todo = [p for p in chunk if p.id not in done]
@@ -430,12 +432,13 @@ class Importer:
                     created = Post.objects.bulk_create(rows)
                     pairs = [(p.id, int(post.pk)) for p, post in zip(todo, created, strict=True)]
                     links = [
-                        through(post_id=post.pk, tag_id=tmap[t])
+                        (post.pk, tmap[t])
                         for p, post in zip(todo, created, strict=True)
                         for t in p.tag_ids
                         if t in tmap
                     ]
-                    through.objects.bulk_create(links)
+                    with connection.cursor() as cur:
+                        cur.executemany(_POST_TAG_INSERT, links)
                     self._add("posts", len(rows))
                     self._commit("post", pairs, len(chunk), post_ids=[pk for _, pk in pairs])
                 done.update(pairs)
