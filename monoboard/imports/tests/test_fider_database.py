@@ -125,6 +125,11 @@ def test_import_keeps_people_votes_comments_dates_numbers_and_tags(
     assert posts[10].hidden_at is not None and not posts[10].is_listed  # deleted in Fider
     assert posts[11].status == Status.objects.get(name="Done")
     assert posts[9].status.name == "In progress"
+    # Posts made here afterwards take ids after the imported numbers.
+    from monoboard.boards import services
+
+    later = services.post_create(board=board, author=admin, title="After the import")
+    assert later.pk > 11
 
     # People: matched by email or created without a usable password, and sent nothing.
     ben.refresh_from_db()
