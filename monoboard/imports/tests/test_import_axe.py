@@ -7,6 +7,7 @@ Same set-up as monoboard/e2e/tests/test_axe.py (Chromium, axe-core from
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,6 @@ def test_import_pages_have_no_wcag_violations(
     client.force_login(admin)
     done = upload(client, "generic.csv", (FILES / "generic.csv").read_bytes())["Location"]
     page = client.get(done).content.decode()
-    import re
-
     fields = re.findall(r'<select name="(status_\d)"', page)
     values = re.findall(r'<option value="(\d+)" selected>', page)
     client.post(done, dict(zip(fields, values, strict=True)))
