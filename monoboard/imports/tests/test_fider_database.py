@@ -173,7 +173,11 @@ def test_numbers_taken_here_are_not_reused(
 ) -> None:
     # A post here already has the id 9, Fider's number for "Export to CSV".
     Post.objects.create(
-        pk=9, board=public_board, author=admin, title="Local post", status=Status.objects.first()
+        pk=9,
+        board=public_board,
+        author=admin,
+        title="Local post",
+        status=Status.objects.get(slug="open"),
     )
     out = importfrom("--from", "fider", "--url", fider_url, "--tenant", "acme", "--dry-run")
     assert "Post numbers: not kept" in out
