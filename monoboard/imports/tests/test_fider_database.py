@@ -18,7 +18,7 @@ from monoboard.imports.models import ImportedObject, ImportRun
 from monoboard.notifications.models import OutboxEmail
 from monoboard.testing import fider
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 MAPPING = [
     "--map-status=open=Open",
