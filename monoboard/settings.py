@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs page's Swagger UI from its bundled static files
     "monoboard.api",
     "monoboard.webhooks",
+    "monoboard.imports",
 ]
 
 MIDDLEWARE = [
@@ -519,3 +520,7 @@ LOGGING = {
 # --- Avatars ----------------------------------------------------------------
 #: People who opt in show their Gravatar; only that image host is allowed.
 SECURE_CSP["img-src"] = [*SECURE_CSP["img-src"], "https://www.gravatar.com"]
+
+# --- Imports (docs/import.md) ---------------------------------------------------------
+#: The largest CSV file an admin may upload on the import page.
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 50, minimum=1)

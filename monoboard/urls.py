@@ -13,6 +13,7 @@ urlpatterns = [
     path("django-admin/login/", django_admin_login),
     path("django-admin/", admin.site.urls),
     path("events/", include("monoboard.realtime.urls")),
+    path("settings/import/", include("monoboard.imports.urls")),
     path("settings/", include("monoboard.boards.settings_urls")),
     path("jobs/", include("monoboard.jobs.urls")),
     path("notifications/", include("monoboard.notifications.urls")),

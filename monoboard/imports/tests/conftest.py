@@ -1,0 +1,3 @@
+from monoboard.testing.fixtures import pg_empty_database, pg_server
+
+__all__ = ["pg_empty_database", "pg_server"]
