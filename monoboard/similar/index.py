@@ -1,0 +1,151 @@
+"""The per-process matrix of post vectors that look-ups scan.
+
+Each process keeps every stored vector of the current model in one float32
+matrix (100k posts: 100 MB) with the post and board id of each row. Before a
+look-up it reads the vector clock (one small query); when the clock moved it
+loads only the rows written since (``seq`` greater than the value it holds),
+so a new or edited post is found by every process at its next look-up. A
+different clock epoch, or a clock that went back, means a full reload.
+
+Each row also holds its post's board and whether it is listed: the
+consumer re-writes a post's row when it is hidden, merged or restored, so
+unlisted posts never take a look-up's places. A row may still be stale for
+the moments before the consumer runs (or for a deleted post): callers check
+the candidates against ``boards_post`` before showing any.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from monoboard.similar import embedding
+from monoboard.similar.models import PostVector, VectorClock
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    post_ids: NDArray[np.int64]
+    board_ids: NDArray[np.int64]
+    listed: NDArray[np.bool_]
+    matrix: NDArray[np.float32]
+
+    def __len__(self) -> int:
+        return int(self.post_ids.shape[0])
+
+
+class VectorIndex:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._epoch = ""
+        self._seq = 0
+        self._count = 0
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._boards = np.zeros(0, dtype=np.int64)
+        self._listed = np.zeros(0, dtype=np.bool_)
+        self._matrix = np.zeros((0, embedding.DIM), dtype=np.float32)
+        self._row: dict[int, int] = {}
+
+    def _reset(self) -> None:
+        self._epoch, self._seq, self._count = "", 0, 0
+        self._row = {}
+
+    def _grow(self, need: int) -> None:
+        if need <= self._matrix.shape[0]:
+            return
+        size = max(need, self._matrix.shape[0] * 2, 1024)
+        matrix = np.zeros((size, embedding.DIM), dtype=np.float32)
+        matrix[: self._count] = self._matrix[: self._count]
+        ids = np.zeros(size, dtype=np.int64)
+        ids[: self._count] = self._ids[: self._count]
+        boards = np.zeros(size, dtype=np.int64)
+        boards[: self._count] = self._boards[: self._count]
+        listed = np.zeros(size, dtype=np.bool_)
+        listed[: self._count] = self._listed[: self._count]
+        self._matrix, self._ids, self._boards, self._listed = matrix, ids, boards, listed
+
+    def refresh(self) -> Snapshot:
+        """Bring the matrix up to the stored vectors; returns a consistent view."""
+        with self._lock:
+            clock = VectorClock.objects.filter(pk=1).values_list("value", "epoch").first()
+            if clock is None:
+                self._reset()
+            else:
+                value, epoch = clock
+                if epoch != self._epoch or value < self._seq:
+                    self._reset()
+                    self._epoch = epoch
+                if value > self._seq:
+                    self._load_after(self._seq)
+            count = self._count
+            return Snapshot(
+                self._ids[:count], self._boards[:count], self._listed[:count], self._matrix[:count]
+            )
+
+    def _load_after(self, seq: int) -> None:
+        rows = (
+            PostVector.objects.filter(seq__gt=seq, model=embedding.MODEL_VERSION)
+            .order_by("seq")
+            .values_list("post_id", "post__board_id", "post__is_listed", "vector", "seq")
+        )
+        batch: list[tuple[int, int, bool, bytes | memoryview]] = []
+        newest = seq
+        for post_id, board_id, listed, data, row_seq in rows.iterator(chunk_size=5000):
+            batch.append((post_id, board_id, listed, data))
+            newest = max(newest, row_seq)
+            if len(batch) >= 5000:
+                self._apply(batch)
+                batch = []
+        self._apply(batch)
+        self._seq = newest
+
+    def _apply(self, batch: list[tuple[int, int, bool, bytes | memoryview]]) -> None:
+        if not batch:
+            return
+        self._grow(self._count + len(batch))
+        vectors = np.frombuffer(
+            b"".join(bytes(data) for _, _, _, data in batch), dtype=embedding.STORED_DTYPE
+        ).reshape(len(batch), embedding.DIM)
+        for (post_id, board_id, listed, _), vector in zip(batch, vectors, strict=True):
+            row = self._row.get(post_id)
+            if row is None:
+                row = self._count
+                self._row[post_id] = row
+                self._ids[row] = post_id
+                self._count += 1
+            self._boards[row] = board_id
+            self._listed[row] = listed
+            self._matrix[row] = vector
+
+    def vectors_of(self, post_ids: list[int]) -> dict[int, NDArray[np.float32]]:
+        with self._lock:
+            return {pk: self._matrix[self._row[pk]].copy() for pk in post_ids if pk in self._row}
+
+
+_index = VectorIndex()
+
+
+def shared() -> VectorIndex:
+    """This process's index."""
+    return _index
+
+
+def nearest(
+    vector: NDArray[np.float32], snapshot: Snapshot, *, board_id: int, limit: int
+) -> list[tuple[int, float]]:
+    """The ``limit`` listed rows of ``board_id`` closest to ``vector``:
+    (post id, cosine), best first."""
+    if len(snapshot) == 0 or limit <= 0:
+        return []
+    scores = snapshot.matrix @ vector
+    scores[(snapshot.board_ids != board_id) | ~snapshot.listed] = -2.0
+    take = min(limit, scores.shape[0])
+    top = np.argpartition(-scores, take - 1)[:take]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(snapshot.post_ids[i]), float(scores[i])) for i in top if scores[i] > -2.0]
