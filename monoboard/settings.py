@@ -455,7 +455,7 @@ SEARCH_RANK_POOL = env_int("SEARCH_RANK_POOL", 500, minimum=1)
 # listed for admins at /similar/.
 SIMILAR_SEMANTIC = env_bool("SIMILAR_SEMANTIC", True)
 SIMILAR_SEMANTIC_MIN = env_float("SIMILAR_SEMANTIC_MIN", 0.5, minimum=0.0)
-SIMILAR_TRIAGE_THRESHOLD = env_float("SIMILAR_TRIAGE_THRESHOLD", 0.8, minimum=0.0)
+SIMILAR_TRIAGE_THRESHOLD = env_float("SIMILAR_TRIAGE_THRESHOLD", 0.7, minimum=0.0)
 SIMILAR_TRIAGE_WINDOW = env_int("SIMILAR_TRIAGE_WINDOW", 2000, minimum=1)
 
 # --- JSON API v1 (monoboard/api, docs/api.md) ---------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,12 +29,21 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 
+#: Dimensions of the coarse pass; its best RERANK_FACTOR x limit rows (at
+#: least RERANK_MIN) are then scored with all 256.
+COARSE_DIM = 64
+RERANK_FACTOR = 20
+RERANK_MIN = 400
+
+
 @dataclass(frozen=True)
 class Snapshot:
     post_ids: NDArray[np.int64]
     board_ids: NDArray[np.int64]
     listed: NDArray[np.bool_]
     matrix: NDArray[np.float32]
+    #: The first COARSE_DIM dimensions of each row, scaled to unit length.
+    coarse: NDArray[np.float32]
 
     def __len__(self) -> int:
         return int(self.post_ids.shape[0])
@@ -50,6 +59,7 @@ class VectorIndex:
         self._boards = np.zeros(0, dtype=np.int64)
         self._listed = np.zeros(0, dtype=np.bool_)
         self._matrix = np.zeros((0, embedding.DIM), dtype=np.float32)
+        self._coarse = np.zeros((0, COARSE_DIM), dtype=np.float32)
         self._row: dict[int, int] = {}
 
     def _reset(self) -> None:
@@ -62,6 +72,8 @@ class VectorIndex:
         size = max(need, self._matrix.shape[0] * 2, 1024)
         matrix = np.zeros((size, embedding.DIM), dtype=np.float32)
         matrix[: self._count] = self._matrix[: self._count]
+        coarse = np.zeros((size, COARSE_DIM), dtype=np.float32)
+        coarse[: self._count] = self._coarse[: self._count]
         ids = np.zeros(size, dtype=np.int64)
         ids[: self._count] = self._ids[: self._count]
         boards = np.zeros(size, dtype=np.int64)
@@ -69,6 +81,7 @@ class VectorIndex:
         listed = np.zeros(size, dtype=np.bool_)
         listed[: self._count] = self._listed[: self._count]
         self._matrix, self._ids, self._boards, self._listed = matrix, ids, boards, listed
+        self._coarse = coarse
 
     def refresh(self) -> Snapshot:
         """Bring the matrix up to the stored vectors; returns a consistent view."""
@@ -85,7 +98,11 @@ class VectorIndex:
                     self._load_after(self._seq)
             count = self._count
             return Snapshot(
-                self._ids[:count], self._boards[:count], self._listed[:count], self._matrix[:count]
+                self._ids[:count],
+                self._boards[:count],
+                self._listed[:count],
+                self._matrix[:count],
+                self._coarse[:count],
             )
 
     def _load_after(self, seq: int) -> None:
@@ -122,10 +139,21 @@ class VectorIndex:
             self._boards[row] = board_id
             self._listed[row] = listed
             self._matrix[row] = vector
+            self._coarse[row] = coarse_of(vector)
 
     def vectors_of(self, post_ids: list[int]) -> dict[int, NDArray[np.float32]]:
         with self._lock:
             return {pk: self._matrix[self._row[pk]].copy() for pk in post_ids if pk in self._row}
+
+
+def coarse_of(vector: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
+    """The first COARSE_DIM dimensions at unit length (the model is trained so
+    that its leading dimensions are an embedding of their own)."""
+    head = np.asarray(vector[..., :COARSE_DIM], dtype=np.float32)
+    norm = float(np.linalg.norm(head))
+    if norm > 0:
+        head = head / np.float32(norm)
+    return head.astype(np.float32, copy=False)
 
 
 _index = VectorIndex()
@@ -143,9 +171,13 @@ def nearest(
     (post id, cosine), best first."""
     if len(snapshot) == 0 or limit <= 0:
         return []
-    scores = snapshot.matrix @ vector
-    scores[(snapshot.board_ids != board_id) | ~snapshot.listed] = -2.0
-    take = min(limit, scores.shape[0])
-    top = np.argpartition(-scores, take - 1)[:take]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [(int(snapshot.post_ids[i]), float(scores[i])) for i in top if scores[i] > -2.0]
+    # A scan reads every row, so it costs what the matrix weighs: the coarse
+    # pass reads a quarter of it, and only its best rows are scored in full.
+    rough = snapshot.coarse @ coarse_of(vector)
+    rough[(snapshot.board_ids != board_id) | ~snapshot.listed] = -2.0
+    pool = min(max(limit * RERANK_FACTOR, RERANK_MIN), rough.shape[0])
+    rows = np.argpartition(-rough, pool - 1)[:pool]
+    rows = rows[rough[rows] > -2.0]
+    scores = snapshot.matrix[rows] @ vector
+    order = np.argsort(-scores, kind="stable")[:limit]
+    return [(int(snapshot.post_ids[rows[i]]), float(scores[i])) for i in order]
