@@ -30,10 +30,6 @@ SIMILAR_LIMIT = 5
 #: chosen on the labelled pairs of bench/similar_precision.py (docs/search.md).
 LEXICAL_WEIGHT = 0.3
 SEMANTIC_WEIGHT = 0.7
-#: A candidate with a vector is shown only when its blended score reaches
-#: this (a lexical match whose meaning is far off drops out); one without a
-#: vector yet is judged by the lexical method alone.
-BLEND_MIN = 0.35
 #: How many lexical candidates are blended.
 LEXICAL_POOL = 20
 #: Semantic neighbours are looked up once the title has this many meaningful
@@ -118,8 +114,7 @@ def similar_ids(title: str, *, viewer: Actor | None, board: Board) -> list[int]:
         pk: LEXICAL_WEIGHT * lexical.get(pk, 0.0) + SEMANTIC_WEIGHT * max(0.0, cosines.get(pk, 0.0))
         for pk in candidates
     }
-    shown = [pk for pk in candidates if pk not in cosines or score[pk] >= BLEND_MIN]
-    return sorted(shown, key=lambda pk: (-score[pk], -pk))[:SIMILAR_LIMIT]
+    return sorted(candidates, key=lambda pk: (-score[pk], -pk))[:SIMILAR_LIMIT]
 
 
 def similar_posts(title: str, *, viewer: Actor | None, board: Board) -> list[dict[str, Any]]:
