@@ -207,9 +207,13 @@ def main() -> int:
             (f"- data built in {build_s:.0f} s (seed + reindex);" if built else "- data reused;")
             + f" load average during the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f};"
             f" {found} of {len(typed)} half-typed titles got at least one lexical suggestion",
-            f"- `manage.py embedposts`: {embedded:,} vectors computed in {embed_s:.1f} s"
-            f" ({embedded / max(embed_s, 1e-9):,.0f} posts/s, including process start);"
-            f" {vectors:,} stored; first look-up (loads the matrix) {matrix_load_ms:.0f} ms",
+            (
+                f"- `manage.py embedposts`: {embedded:,} vectors computed in {embed_s:.1f} s"
+                f" ({embedded / max(embed_s, 1e-9):,.0f} posts/s, including process start);"
+                if embedded
+                else "- vectors already stored;"
+            )
+            + f" {vectors:,} vectors; first look-up (loads the matrix) {matrix_load_ms:.0f} ms",
             "",
             table,
             "",
