@@ -13,8 +13,9 @@ full-text search page query for the same words, for reference.
 Semantic duplicates: ``manage.py embedposts`` computes every post's title
 vector (timed: the precompute figure), then the blended suggestion the
 new-post form makes (lexical + semantic, ``search.selectors.similar_ids``)
-and the semantic look-up alone are timed for the same titles. The first
-look-up of a process loads the vector matrix; that load is timed apart.
+and the semantic look-up alone are timed for the same titles, once the
+vectors are in memory (that load is timed apart: a process runs it in a
+thread on its first look-up).
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ def main() -> int:
     from monoboard.boards.models import Board, Post
     from monoboard.search import backend
     from monoboard.search.selectors import similar_ids
+    from monoboard.similar import index as vector_index
     from monoboard.similar import selectors as semantic
     from monoboard.similar.models import PostVector
 
@@ -165,7 +167,7 @@ def main() -> int:
     similar_ms = timed(lambda text: search.similar(text, viewer=viewer, board=board))
     vectors = PostVector.objects.count()
     t0 = time.perf_counter()
-    semantic.title_neighbours("warm up the matrix", board=board)
+    vector_index.warm()  # what the first look-up of a process starts in a thread
     matrix_load_ms = (time.perf_counter() - t0) * 1000
     semantic_ms = timed(lambda text: semantic.title_neighbours(text, board=board))
     blended_ms = timed(lambda text: similar_ids(text, viewer=viewer, board=board))
@@ -213,7 +215,7 @@ def main() -> int:
                 if embedded
                 else "- vectors already stored;"
             )
-            + f" {vectors:,} vectors; first look-up (loads the matrix) {matrix_load_ms:.0f} ms",
+            + f" {vectors:,} vectors; loading them into memory {matrix_load_ms:.0f} ms",
             "",
             table,
             "",

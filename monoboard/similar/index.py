@@ -12,21 +12,29 @@ consumer re-writes a post's row when it is hidden, merged or restored, so
 unlisted posts never take a look-up's places. A row may still be stale for
 the moments before the consumer runs (or for a deleted post): callers check
 the candidates against ``boards_post`` before showing any.
+
+The first load of a process (or a full reload), when more than
+SYNC_LOAD_MAX rows are stored, runs in a background thread: until it is
+done, look-ups find nothing semantic and the suggestions are the lexical ones.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from django.db import connections
 
 from monoboard.similar import embedding
 from monoboard.similar.models import PostVector, VectorClock
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+logger = logging.getLogger(__name__)
 
 
 #: Dimensions of the coarse pass; its best RERANK_FACTOR x limit rows (at
@@ -50,7 +58,10 @@ class Snapshot:
 
 
 class VectorIndex:
-    def __init__(self) -> None:
+    def __init__(self, *, background: bool = True) -> None:
+        #: Whether a full load of many rows may run in a thread of its own
+        #: (look-ups meanwhile find nothing semantic) instead of in the request.
+        self._background = background
         self._lock = threading.Lock()
         self._epoch = ""
         self._seq = 0
@@ -92,6 +103,9 @@ class VectorIndex:
             else:
                 value, epoch = clock
                 if epoch != self._epoch or value < self._seq:
+                    if self._background and (_loading.is_set() or _many_rows()):
+                        _load_in_background()
+                        return EMPTY
                     self._reset()
                     self._epoch = epoch
                 if value > self._seq:
@@ -156,12 +170,60 @@ def coarse_of(vector: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
     return head.astype(np.float32, copy=False)
 
 
+#: A full load of more rows than this runs in a background thread.
+SYNC_LOAD_MAX = 5000
+
+EMPTY = Snapshot(
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.bool_),
+    np.zeros((0, embedding.DIM), dtype=np.float32),
+    np.zeros((0, COARSE_DIM), dtype=np.float32),
+)
+
 _index = VectorIndex()
+_loading = threading.Event()
+_loading_lock = threading.Lock()
 
 
 def shared() -> VectorIndex:
     """This process's index."""
     return _index
+
+
+def _many_rows() -> bool:
+    stored = PostVector.objects.filter(model=embedding.MODEL_VERSION)
+    return stored[SYNC_LOAD_MAX : SYNC_LOAD_MAX + 1].exists()
+
+
+def warm() -> VectorIndex:
+    """Load every stored vector now, in this thread, and make it this process's index."""
+    global _index
+    fresh = VectorIndex(background=False)
+    fresh.refresh()
+    fresh._background = True
+    _index = fresh
+    return fresh
+
+
+def _build() -> None:
+    try:
+        warm()
+    except Exception:
+        logger.exception("loading the post vectors failed; the next look-up tries again")
+    finally:
+        connections.close_all()  # this thread's own connections
+        _loading.clear()
+
+
+def _load_in_background() -> None:
+    """Start the first (or a full) load of a large table: 100,000 vectors take
+    seconds, which no typing person should wait for."""
+    with _loading_lock:
+        if _loading.is_set():
+            return
+        _loading.set()
+    threading.Thread(target=_build, name="similar-vectors-load", daemon=True).start()
 
 
 def nearest(

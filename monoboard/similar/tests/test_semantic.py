@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from monoboard.api.tests.conftest import ApiClient
 from monoboard.boards import services
 from monoboard.boards.models import Board, Post, Vote
 from monoboard.search.tests.conftest import Committed, MakePost
+from monoboard.similar import index
 from monoboard.similar.models import DismissedPair, PostVector
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +216,23 @@ def test_the_model_loads_with_no_network() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(2, 256) 1.0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_first_load_runs_in_the_background(
+    make_post: MakePost, member_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process's first look-up does not wait for a large table: it answers
+    with the lexical suggestions while a thread loads the vectors."""
+    keys = make_post("Keyboard navigation")
+    make_post("Dark mode")
+    make_post("Export posts to CSV")
+    monkeypatch.setattr(index, "SYNC_LOAD_MAX", 2)
+    monkeypatch.setattr(index, "_index", index.VectorIndex())  # has loaded nothing yet
+    typed = "Keyboard shortcuts to move between ideas"
+    assert similar(member_client, typed) == []
+    deadline = time.monotonic() + 60
+    while index._loading.is_set() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not index._loading.is_set()
+    assert similar(member_client, typed)[:1] == [keys.pk]
