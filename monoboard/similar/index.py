@@ -1,7 +1,8 @@
 """The per-process matrix of post vectors that look-ups scan.
 
-Each process keeps every stored vector of the current model in one float32
-matrix (100k posts: 100 MB) with the post and board id of each row. Before a
+Each process keeps every stored vector of the current model in one matrix,
+as stored (float16: 100k posts take 51 MB, plus 26 MB for the float32
+coarse copy below), with the post and board id of each row. Before a
 look-up it reads the vector clock (one small query); when the clock moved it
 loads only the rows written since (``seq`` greater than the value it holds),
 so a new or edited post is found by every process at its next look-up. A
@@ -49,7 +50,8 @@ class Snapshot:
     post_ids: NDArray[np.int64]
     board_ids: NDArray[np.int64]
     listed: NDArray[np.bool_]
-    matrix: NDArray[np.float32]
+    #: The stored float16 vectors; cast rows to float32 before arithmetic.
+    matrix: NDArray[np.float16]
     #: The first COARSE_DIM dimensions of each row, scaled to unit length.
     coarse: NDArray[np.float32]
 
@@ -69,7 +71,7 @@ class VectorIndex:
         self._ids = np.zeros(0, dtype=np.int64)
         self._boards = np.zeros(0, dtype=np.int64)
         self._listed = np.zeros(0, dtype=np.bool_)
-        self._matrix = np.zeros((0, embedding.DIM), dtype=np.float32)
+        self._matrix = np.zeros((0, embedding.DIM), dtype=embedding.STORED_DTYPE)
         self._coarse = np.zeros((0, COARSE_DIM), dtype=np.float32)
         self._row: dict[int, int] = {}
 
@@ -81,7 +83,7 @@ class VectorIndex:
         if need <= self._matrix.shape[0]:
             return
         size = max(need, self._matrix.shape[0] * 2, 1024)
-        matrix = np.zeros((size, embedding.DIM), dtype=np.float32)
+        matrix = np.zeros((size, embedding.DIM), dtype=embedding.STORED_DTYPE)
         matrix[: self._count] = self._matrix[: self._count]
         coarse = np.zeros((size, COARSE_DIM), dtype=np.float32)
         coarse[: self._count] = self._coarse[: self._count]
@@ -157,7 +159,11 @@ class VectorIndex:
 
     def vectors_of(self, post_ids: list[int]) -> dict[int, NDArray[np.float32]]:
         with self._lock:
-            return {pk: self._matrix[self._row[pk]].copy() for pk in post_ids if pk in self._row}
+            return {
+                pk: self._matrix[self._row[pk]].astype(np.float32)
+                for pk in post_ids
+                if pk in self._row
+            }
 
 
 def coarse_of(vector: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
@@ -177,7 +183,7 @@ EMPTY = Snapshot(
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.bool_),
-    np.zeros((0, embedding.DIM), dtype=np.float32),
+    np.zeros((0, embedding.DIM), dtype=embedding.STORED_DTYPE),
     np.zeros((0, COARSE_DIM), dtype=np.float32),
 )
 
@@ -240,6 +246,6 @@ def nearest(
     pool = min(max(limit * RERANK_FACTOR, RERANK_MIN), rough.shape[0])
     rows = np.argpartition(-rough, pool - 1)[:pool]
     rows = rows[rough[rows] > -2.0]
-    scores = snapshot.matrix[rows] @ vector
+    scores = snapshot.matrix[rows].astype(np.float32) @ vector
     order = np.argsort(-scores, kind="stable")[:limit]
     return [(int(snapshot.post_ids[rows[i]]), float(scores[i])) for i in order]

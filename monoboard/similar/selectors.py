@@ -141,12 +141,12 @@ def duplicate_pairs(
         in_board = np.flatnonzero(board_ids == board_id)
         if in_board.shape[0] < 2:
             continue
-        board_matrix = matrix[in_board]
+        board_matrix = matrix[in_board].astype(np.float32)
         rows = in_board[window_rows[in_board]]
         take = min(PAIRS_PER_POST + 1, in_board.shape[0])
         for start in range(0, rows.shape[0], 256):
             chunk = rows[start : start + 256]
-            scores = matrix[chunk] @ board_matrix.T
+            scores = matrix[chunk].astype(np.float32) @ board_matrix.T
             # Each post's closest few (the first is usually itself).
             top = np.argpartition(-scores, take - 1, axis=1)[:, :take]
             for r, cols in enumerate(top):
