@@ -26,6 +26,7 @@ are compared with the labelled pairs. Writes bench/results/similar-precision-<da
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -175,6 +176,7 @@ def main() -> int:
     out = ROOT / "bench" / "results" / f"similar-precision-{now:%Y-%m-%d}.md"
     out.write_text(report)
     print(f"written to {out.relative_to(ROOT)}")
+    shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
 
