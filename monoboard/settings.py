@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "monoboard.jobs",
     "monoboard.notifications",
     "monoboard.search",
+    "monoboard.similar",
     "ninja",  # serves the API docs page's Swagger UI from its bundled static files
     "monoboard.api",
     "monoboard.webhooks",
@@ -449,6 +450,14 @@ SEARCH_BACKEND = env_choice("SEARCH_BACKEND", "auto", ("auto", "sqlite_fts5", "p
 SEARCH_RESULTS_PER_PAGE = env_int("SEARCH_RESULTS_PER_PAGE", 20, minimum=1)
 # Past this many matches one search ranks only the newest, so its cost is bounded.
 SEARCH_RANK_POOL = env_int("SEARCH_RANK_POOL", 500, minimum=1)
+
+# Semantic duplicates (monoboard/similar, docs/search.md): title vectors from
+# the embedding model bundled with wordllama, blended into similar ideas and
+# listed for admins at /similar/.
+SIMILAR_SEMANTIC = env_bool("SIMILAR_SEMANTIC", True)
+SIMILAR_SEMANTIC_MIN = env_float("SIMILAR_SEMANTIC_MIN", 0.5, minimum=0.0)
+SIMILAR_TRIAGE_THRESHOLD = env_float("SIMILAR_TRIAGE_THRESHOLD", 0.7, minimum=0.0)
+SIMILAR_TRIAGE_WINDOW = env_int("SIMILAR_TRIAGE_WINDOW", 2000, minimum=1)
 
 # --- JSON API v1 (monoboard/api, docs/api.md) ---------------------------------
 # Requests a minute per API key or user (and per address for signed-in callers),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("jobs/", include("monoboard.jobs.urls")),
     path("notifications/", include("monoboard.notifications.urls")),
     path("search/", include("monoboard.search.urls")),
+    path("similar/", include("monoboard.similar.urls")),
     path("api/", include("monoboard.api.urls")),
     path("webhooks/", include("monoboard.webhooks.urls")),
     path("", include("monoboard.boards.urls")),

@@ -9,18 +9,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef
 
 from monoboard.boards import access
 from monoboard.boards.models import Board, Post, Vote
 from monoboard.search import backend
+from monoboard.search.backends import terms
 from monoboard.search.backends.base import SearchHit
+from monoboard.similar import selectors as semantic
 
 if TYPE_CHECKING:
     from monoboard.boards.access import Actor
     from monoboard.boards.models import Status
 
 SIMILAR_LIMIT = 5
+
+#: Similar ideas blend the two methods: 0.3 x the lexical score (0 when the
+#: lexical method did not find the post) + 0.7 x the titles' cosine. Weights
+#: chosen on the labelled pairs of bench/similar_precision.py (docs/search.md).
+LEXICAL_WEIGHT = 0.3
+SEMANTIC_WEIGHT = 0.7
+#: How many lexical candidates are blended.
+LEXICAL_POOL = 20
+#: Semantic neighbours are looked up once the title has this many meaningful
+#: words (a lone half-typed word says too little about its meaning).
+SEMANTIC_MIN_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -76,10 +90,37 @@ def search_posts(
     )
 
 
+def similar_ids(title: str, *, viewer: Actor | None, board: Board) -> list[int]:
+    """The posts similar ideas shows for ``title``, best first.
+
+    Every lexical match (which passed its own test, docs/search.md) is a
+    candidate; so is every semantic neighbour whose cosine is at least
+    ``SIMILAR_SEMANTIC_MIN``. Candidates are ordered by the blended score."""
+    lexical = {
+        hit.post_id: hit.score
+        for hit in backend().similar(title, viewer=viewer, board=board, limit=LEXICAL_POOL)
+    }
+    neighbours: dict[int, float] = {}
+    if len(terms.title_words(title)) >= SEMANTIC_MIN_WORDS:
+        neighbours = dict(semantic.title_neighbours(title, board=board))
+    if not neighbours:
+        return sorted(lexical, key=lambda pk: (-lexical[pk], -pk))[:SIMILAR_LIMIT]
+    cosines = neighbours | semantic.title_cosines(
+        title, [pk for pk in lexical if pk not in neighbours]
+    )
+    floor = settings.SIMILAR_SEMANTIC_MIN
+    candidates = set(lexical) | {pk for pk, cos in neighbours.items() if cos >= floor}
+    score = {
+        pk: LEXICAL_WEIGHT * lexical.get(pk, 0.0) + SEMANTIC_WEIGHT * max(0.0, cosines.get(pk, 0.0))
+        for pk in candidates
+    }
+    return sorted(candidates, key=lambda pk: (-score[pk], -pk))[:SIMILAR_LIMIT]
+
+
 def similar_posts(title: str, *, viewer: Actor | None, board: Board) -> list[dict[str, Any]]:
-    """Up to five listed posts on ``board`` with a title like ``title``, as JSON-ready dicts."""
-    hits = backend().similar(title, viewer=viewer, board=board, limit=SIMILAR_LIMIT)
-    posts = _load([hit.post_id for hit in hits], viewer)
+    """Up to five listed posts on ``board`` like ``title``, as JSON-ready dicts."""
+    ids = similar_ids(title, viewer=viewer, board=board)
+    posts = _load(ids, viewer)
     return [
         {
             "id": post.pk,
@@ -90,6 +131,6 @@ def similar_posts(title: str, *, viewer: Actor | None, board: Board) -> list[dic
             "status": post.status.name,
             "voted": bool(getattr(post, "viewer_voted", False)),
         }
-        for post in (posts.get(hit.post_id) for hit in hits)
+        for post in (posts.get(pk) for pk in ids)
         if post is not None
     ]

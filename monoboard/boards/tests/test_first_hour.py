@@ -71,12 +71,14 @@ ADMIN_PAGES = [
     "/webhooks/admin/",
     "/jobs/admin/",
     "/ops/scale/",
+    "/similar/",
 ]
 MENU_ENTRIES = [
     "Settings",
     "Boards",
     "Statuses",
     "Tags",
+    "Duplicates",
     "People",
     "Email delivery",
     "Webhooks",
