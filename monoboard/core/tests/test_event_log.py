@@ -108,11 +108,14 @@ def test_consumers_read_each_event_once_and_keep_their_place(post: Post, member:
     assert all(position == latest for position in positions.values())
     assert consumers.drain() == 0  # nothing new: nothing read again
     assert {status.name: status.behind for status in consumers.statuses()} == dict.fromkeys(
-<<<<<<< HEAD
-        ["imports.search", "notifications.fan_out", "search.index", "webhooks.deliveries"], 0
-=======
-        ["notifications.fan_out", "search.index", "similar.vectors", "webhooks.deliveries"], 0
->>>>>>> semantic
+        [
+            "imports.search",
+            "notifications.fan_out",
+            "search.index",
+            "similar.vectors",
+            "webhooks.deliveries",
+        ],
+        0,
     )
 
 
