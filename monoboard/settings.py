@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs page's Swagger UI from its bundled static files
     "monoboard.api",
     "monoboard.webhooks",
+    "monoboard.changelog",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,17 @@
+"""``{% shipped_in post %}``: the published entries that delivered a post, on its page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from monoboard.boards.models import Post
+from monoboard.changelog import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("changelog/_shipped_in.html")
+def shipped_in(post: Post) -> dict[str, Any]:
+    return {"entries": selectors.shipped_in(post)}
