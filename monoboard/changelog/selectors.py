@@ -18,7 +18,7 @@ from django.http import Http404
 from monoboard.boards import access
 from monoboard.boards.models import Post
 from monoboard.changelog.models import Entry, EntryImage, EntryPost, EntryState
-from monoboard.lib.cursor import decode_cursor, encode_cursor
+from monoboard.lib.cursor import BadCursor, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from monoboard.boards.access import Actor
@@ -96,7 +96,12 @@ def published_page(*, cursor: str | None, limit: int) -> Page:
     rows = published()
     if cursor:
         micros, last_id = decode_cursor(cursor, length=2)
-        at = EPOCH + datetime.timedelta(microseconds=int(micros))
+        try:
+            at = EPOCH + datetime.timedelta(microseconds=int(micros))
+        except (OverflowError, ValueError) as exc:
+            raise BadCursor("This page link is damaged; start again from the first page.") from exc
+        if not 0 < int(last_id) < 2**63:
+            raise BadCursor("This page link is damaged; start again from the first page.")
         rows = rows.filter(Q(published_at__lt=at) | Q(published_at=at, id__lt=last_id))
     entries = list(rows.select_related("author")[: limit + 1])
     more = len(entries) > limit

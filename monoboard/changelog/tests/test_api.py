@@ -94,3 +94,7 @@ def test_list_pages_with_a_cursor(admin_api: Any, anon_api: Any) -> None:
     assert [e["title"] for e in third["items"]] == ["Release 0"]
     assert third["next_cursor"] is None
     _problem(anon_api.get("/changelog?cursor=garbage"), 400)
+    from monoboard.lib.cursor import encode_cursor
+
+    for values in ([10**30, 1], [-(10**30), 1], [0, 10**40], [1.5e300, 1]):
+        _problem(anon_api.get(f"/changelog?cursor={encode_cursor(values)}"), 400)
