@@ -89,8 +89,9 @@ def announce(entry_id: int, actor_id: int | None) -> int:
         "preferences_url": links.absolute(reverse("notifications:preferences")),
     }
     entry_url = links.absolute(entry_path(entry))
+    post_urls = {p.pk: links.absolute(links.post_path(p)) for p in posts}
     emails = [
-        _email(user, entry, entry_url, visible, site)
+        _email(user, entry, entry_url, [(p, post_urls[p.pk]) for p in visible], site)
         for user, visible in told
         if deliveries[user.pk] == Delivery.INSTANT
     ]
@@ -102,7 +103,11 @@ def announce(entry_id: int, actor_id: int | None) -> int:
 
 
 def _email(
-    user: User, entry: Entry, entry_url: str, posts: list[Post], site: dict[str, Any]
+    user: User,
+    entry: Entry,
+    entry_url: str,
+    posts: list[tuple[Post, str]],
+    site: dict[str, Any],
 ) -> OutboxEmail:
     unsubscribe_url = links.unsubscribe_url(int(user.pk), KIND)
     context = site | {
@@ -111,11 +116,11 @@ def _email(
         "kind_label": KIND.label,
         "entry": entry,
         "entry_url": entry_url,
-        "posts": [(p, links.absolute(links.post_path(p))) for p in posts],
+        "posts": posts,
     }
     return services.outbox_email(
         recipient=user.email,
-        subject=f"[{site['site_name']}] {_text(entry, posts)}",
+        subject=f"[{site['site_name']}] {_text(entry, [p for p, _ in posts])}",
         body=render_to_string("changelog/email/published.txt", context),
         html_body=render_to_string("changelog/email/published.html", context),
         headers={
@@ -124,5 +129,5 @@ def _email(
         },
         user=user,
         kind=KIND,
-        post_ids=[p.pk for p in posts],
+        post_ids=[p.pk for p, _ in posts],
     )
