@@ -71,12 +71,15 @@ ADMIN_PAGES = [
     "/webhooks/admin/",
     "/jobs/admin/",
     "/ops/scale/",
+    "/changelog/admin/",
+    "/changelog/admin/new/",
 ]
 MENU_ENTRIES = [
     "Settings",
     "Boards",
     "Statuses",
     "Tags",
+    "Changelog",
     "People",
     "Email delivery",
     "Webhooks",
