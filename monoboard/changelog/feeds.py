@@ -27,6 +27,10 @@ class ChangelogFeed(Feed[Entry, None]):
     def subtitle(self) -> str:
         return "What shipped, newest first."
 
+    def author_name(self) -> str:
+        """Atom needs an author for every entry; the site stands in where an entry has none."""
+        return SiteSettings.load().site_name
+
     def link(self) -> str:
         return reverse("changelog:list")
 

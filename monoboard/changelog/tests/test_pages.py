@@ -85,6 +85,9 @@ def test_atom_feed_is_valid_atom(
     assert root.tag == f"{ATOM}feed"
     for required in ("id", "title", "updated"):
         assert root.find(f"{ATOM}{required}") is not None, required
+    # RFC 4287: an author for the feed (or for every entry), and a self link.
+    assert root.findtext(f"{ATOM}author/{ATOM}name") == "monoboard"
+    assert any(link.get("rel") == "self" for link in root.findall(f"{ATOM}link"))
     entries = root.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}title") for e in entries] == ["Second & last", "First"]
     for item in entries:
