@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -9,3 +11,8 @@ class ChangelogConfig(AppConfig):
         from monoboard.changelog import subscribers  # registers its consumer
 
         del subscribers
+
+        from monoboard.changelog.tasks import prune_images
+        from monoboard.jobs import recurring
+
+        recurring.register("changelog.prune_images", prune_images, every=timedelta(hours=1))

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -26,6 +27,7 @@ from django.utils.text import slugify
 from monoboard.boards import access, files
 from monoboard.boards import services as boards
 from monoboard.boards.models import Post, Status
+from monoboard.changelog import images
 from monoboard.changelog.models import Entry, EntryImage, EntryPost, EntryState
 from monoboard.core.events import DomainEvent, emit
 from monoboard.jobs.enqueue import enqueue_on_commit
@@ -112,22 +114,16 @@ def _set_links(entry: Entry, post_ids: list[int]) -> None:
             EntryPost.objects.filter(entry=entry, post_id=pid).update(position=i)
 
 
-def _stage(uploads: Sequence[File[Any]], existing: int) -> list[boards.StagedImage]:
+def _stage(uploads: Sequence[File[Any]], existing: int) -> list[images.Staged]:
     """Check and store images with the attachment checks (all of them or none)."""
     if existing + len(uploads) > IMAGES_MAX:
         raise ValidationError(
             {"images": f"An entry can have at most {IMAGES_MAX} images; remove some first."}
         )
-    try:
-        return boards.attachments_stage(uploads)
-    except ValidationError as exc:
-        # The checks name the field ``attachments``; on an entry it is ``images``.
-        raise ValidationError(
-            {"images": exc.message_dict.get("attachments", exc.messages)}
-        ) from exc
+    return images.stage(uploads)
 
 
-def _attach(entry: Entry, staged: list[boards.StagedImage], uploader: User) -> list[EntryImage]:
+def _attach(entry: Entry, staged: list[images.Staged], uploader: User) -> list[EntryImage]:
     return EntryImage.objects.bulk_create(
         EntryImage(
             key=secrets.token_urlsafe(16),
@@ -152,14 +148,14 @@ def entry_create(
     post_ids: Iterable[int] = (),
     mark_shipped: bool = False,
     shipped_status_id: int | None = None,
-    images: Sequence[File[Any]] = (),
+    uploads: Sequence[File[Any]] = (),
 ) -> Entry:
     """A new draft."""
     access.require_admin(actor)
     title, body = _clean_title(title), _clean_body(body)
     ids = _clean_post_ids(post_ids)
     status = _clean_status(shipped_status_id, mark_shipped)
-    staged = _stage(images, 0)
+    staged = _stage(uploads, 0)
     try:
         return _entry_create(
             actor=actor, title=title, body=body, ids=ids, mark_shipped=mark_shipped,
@@ -179,7 +175,7 @@ def _entry_create(
     ids: list[int],
     mark_shipped: bool,
     status: Status | None,
-    staged: list[boards.StagedImage],
+    staged: list[images.Staged],
 ) -> Entry:
     now = timezone.now()
     entry = Entry.objects.create(
@@ -208,7 +204,7 @@ def entry_update(
     post_ids: Iterable[int] | None = None,
     mark_shipped: bool | None = None,
     shipped_status_id: int | None = None,
-    images: Sequence[File[Any]] = (),
+    uploads: Sequence[File[Any]] = (),
 ) -> Entry:
     """Edit an entry. A published entry keeps its links: its announcement went out."""
     access.require_admin(actor)
@@ -220,7 +216,7 @@ def entry_update(
         if shipped_status_id is not None or mark_shipped is not None
         else entry.shipped_status
     )
-    staged = _stage(images, EntryImage.objects.filter(entry=entry).count())
+    staged = _stage(uploads, EntryImage.objects.filter(entry=entry).count())
     try:
         return _entry_update(
             actor=actor, entry=entry, title=title, body=body, ids=ids, mark_shipped=shipped,
@@ -248,7 +244,7 @@ def _entry_update(
     ids: list[int] | None,
     mark_shipped: bool,
     status: Status | None,
-    staged: list[boards.StagedImage],
+    staged: list[images.Staged],
 ) -> Entry:
     locked = _lock(entry)
     published = locked.state == EntryState.PUBLISHED
@@ -304,6 +300,19 @@ def images_purge(*, image_ids: Iterable[int]) -> int:
     files.remove(r.file_name for r in rows)
     EntryImage.objects.filter(pk__in=[r.pk for r in rows]).delete()
     return len(rows)
+
+
+def images_prune(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The hourly sweep: detached images whose purge never ran, and stored files
+    with no row (an upload whose write never committed), once older than
+    ``ATTACHMENT_ORPHAN_HOURS``, so an upload still on its way is never touched."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.ATTACHMENT_ORPHAN_HOURS)
+    detached = EntryImage.objects.filter(entry__isnull=True, created_at__lt=cutoff)
+    rows = images_purge(image_ids=list(detached.values_list("pk", flat=True)))
+    names = list(images.listed())
+    used = set(EntryImage.objects.filter(file_name__in=names).values_list("file_name", flat=True))
+    stray = files.remove(images.stray(names, used, cutoff))
+    return {"detached": rows, "stray_files": stray}
 
 
 # --- Publication ------------------------------------------------------------------

@@ -23,3 +23,9 @@ def announce_entry(entry_id: int, actor_id: int | None) -> int:
 @task()
 def purge_images(image_ids: list[int]) -> int:
     return services.images_purge(image_ids=image_ids)
+
+
+@task()
+def prune_images() -> dict[str, int]:
+    """Hourly: detached images and stored files with no row (docs/changelog.md)."""
+    return services.images_prune()

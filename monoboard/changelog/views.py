@@ -185,7 +185,7 @@ def _save(request: HttpRequest, form: EntryForm, entry: Entry | None) -> Entry |
             "post_ids": ids,
             "mark_shipped": data["mark_shipped"],
             "shipped_status_id": status.pk if status else None,
-            "images": request.FILES.getlist("images"),
+            "uploads": request.FILES.getlist("images"),
         }
         if entry is None:
             return services.entry_create(**fields)

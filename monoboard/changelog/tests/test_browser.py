@@ -33,7 +33,7 @@ def _site(admin: User, member: User) -> tuple[list[str], list[str]]:
             body="We shipped **things**:\n\n- one\n- two\n\n`a_long_identifier_that_must_wrap`",
             post_ids=[post.pk, hidden.pk],
             mark_shipped=True,
-            images=[png_upload()] if n == 11 else [],
+            uploads=[png_upload()] if n == 11 else [],
         )
         services.entry_publish(actor=admin, entry=entry)
     draft = services.entry_create(actor=admin, title="Draft", post_ids=[post.pk])

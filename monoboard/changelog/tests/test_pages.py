@@ -213,3 +213,30 @@ def test_admin_pages_render(admin: User, member: User, public_board: Board) -> N
     client.post(f"/changelog/admin/{entry.pk}/unschedule/")
     entry.refresh_from_db()
     assert entry.state == "draft" and entry.scheduled_at is None
+
+
+def test_orphan_sweeps_keep_entry_images_and_remove_strays(
+    admin: User, outsider_client: Client
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from monoboard.boards import files
+    from monoboard.boards import services as boards_services
+
+    entry = services.entry_create(actor=admin, title="Pictures", uploads=[png_upload()])
+    services.entry_publish(actor=admin, entry=entry)
+    [image] = EntryImage.objects.all()
+    stray = files.storage().save("changelog/left-by-a-crash.png", ContentFile(b"x"))
+    later = timezone.now() + datetime.timedelta(days=3)
+    # The post attachments' sweep does not know entry images: it leaves them be.
+    boards_services.attachments_prune(now=later)
+    assert outsider_client.get(f"/changelog/images/{image.key}/").status_code == 200
+    # The changelog's own sweep removes the file no row uses, and only that.
+    assert services.images_prune(now=timezone.now()) == {"detached": 0, "stray_files": 0}
+    assert services.images_prune(now=later) == {"detached": 0, "stray_files": 1}
+    assert not files.storage().exists(stray)
+    assert outsider_client.get(f"/changelog/images/{image.key}/").status_code == 200
+    # A detached image whose purge job never ran goes too.
+    services.entry_delete(actor=admin, entry=entry)
+    assert services.images_prune(now=later) == {"detached": 1, "stray_files": 0}
+    assert not files.storage().exists(image.file_name)
