@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,10 @@ class Row:
     p99: float
     errors: int
     requests: int
+    #: CPU milliseconds the product spent per request: for a wrk row the web
+    #: processes' user + system time over the measurement divided by its
+    #: requests; for a Locust row the route's own figure from /metrics.
+    cpu_ms: float | None = None
 
 
 def require_ok(url: str, headers: dict[str, str]) -> None:
@@ -121,11 +126,14 @@ def wrk(
     label: str,
     stage: str,
     cookie: str = "",
+    app_pids: Sequence[int] = (),
 ) -> Row | None:
+    """One wrk measurement; with ``app_pids`` (the product's processes) its CPU per request."""
     if shutil.which("wrk") is None:
         return None
     headers = {"Cookie": cookie} if cookie else {}
     require_ok(url, headers)
+    cpu_before = cpu.tree_seconds(list(app_pids))
     threads = min(2, connections)
     extra = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
@@ -148,6 +156,7 @@ def wrk(
     if line is None:
         return None
     data = json.loads(line.removeprefix("WRK_JSON "))
+    cpu_s = cpu.tree_seconds(list(app_pids)) - cpu_before
     return Row(
         stage,
         label,
@@ -158,6 +167,7 @@ def wrk(
         data["p99_ms"],
         data["errors"],
         data["requests"],
+        1000 * cpu_s / data["requests"] if app_pids and data["requests"] else None,
     )
 
 
@@ -236,6 +246,8 @@ def locust(
             for rec in csv.DictReader(fh):
                 if rec["Name"] == "Aggregated" or rec["Name"].startswith("sign in"):
                     continue
+                if rec["50%"] == "N/A":  # no request of this kind finished in time
+                    continue
                 rows.append(
                     Row(
                         stage,
@@ -253,13 +265,22 @@ def locust(
 
 
 def wrk_rows(
-    endpoints: Iterable[tuple[str, str, int, str]], args: argparse.Namespace, stage: str
+    endpoints: Iterable[tuple[str, str, int, str]],
+    args: argparse.Namespace,
+    stage: str,
+    app_pids: Sequence[int] = (),
 ) -> list[Row]:
     """One wrk row per (url, label, connections, cookie) that answered."""
     rows = []
     for url, label, conns, cookie in endpoints:
         row = wrk(
-            url, connections=conns, seconds=args.duration, label=label, stage=stage, cookie=cookie
+            url,
+            connections=conns,
+            seconds=args.duration,
+            label=label,
+            stage=stage,
+            cookie=cookie,
+            app_pids=app_pids,
         )
         if row:
             rows.append(row)
@@ -315,6 +336,8 @@ def measure_stage(
         board = f"{base}/b/{site['boards'][0]}/"
         post = base + site["posts"][0]
         wrk(board, connections=4, seconds=3, label="warm-up", stage=stage)
+        wrk(board, connections=4, seconds=2, label="warm-up", stage=stage, cookie=site["cookie"])
+        app = cpu.serve_processes(env["MONOBOARD_DATA_DIR"])
         member = site["cookie"]
         fixed = (
             ()
@@ -322,24 +345,31 @@ def measure_stage(
             else (
                 (board, "board page (anonymous)", 1, ""),
                 (board, "board page (anonymous)", args.connections, ""),
-                (board, "board page (signed in, rendered)", 1, member),
-                (board, "board page (signed in, rendered)", args.connections, member),
+                (board, "board page (signed in)", 1, member),
+                (board, "board page (signed in)", args.connections, member),
                 (post, "post page (anonymous)", args.connections, ""),
+                (post, "post page (signed in)", 1, member),
+                (post, "post page (signed in)", args.connections, member),
                 (f"{base}/search/?q=dark+mode", "search (anonymous)", args.connections, ""),
             )
         )
-        rows += wrk_rows(fixed, args, stage)
+        rows += wrk_rows(fixed, args, stage, app)
         if args.no_mix:
             _cache_notes(stage, base, notes)
             return rows
         before = server_figures(base)
         emails_before = email_counts(env)
-        app = cpu.serve_processes(env["MONOBOARD_DATA_DIR"])
 
         def cpu_now() -> tuple[float, float]:
             return cpu.tree_seconds(app), cpu.tree_seconds(list(db_pids))
 
         cpu_before = [cpu_now()]  # replaced once the measured part begins
+        routes_before = [route_cpu(base)]
+
+        def at_steady_state() -> None:
+            cpu_before.append(cpu_now())
+            routes_before.append(route_cpu(base))
+
         mixed = locust(
             base,
             users=args.users,
@@ -348,9 +378,10 @@ def measure_stage(
             mix=args.mix,
             stage=stage,
             site=site,
-            at_steady_state=lambda: cpu_before.append(cpu_now()),
+            at_steady_state=at_steady_state,
         )
         cpu_after = cpu_now()
+        add_route_cpu(mixed, routes_before[-1], route_cpu(base))
         rows.extend(mixed)
         figures = [
             describe_server(before, server_figures(base)),
@@ -412,6 +443,57 @@ def describe_emails(before: dict[str, int], after: dict[str, int]) -> str:
     queued = sum(after.values()) - sum(before.values())
     waiting = after.get("pending", 0) + after.get("sending", 0)
     return f"{queued:,} emails queued and {grew('sent'):,} sent during the run, {waiting:,} waiting"
+
+
+POST_ROUTE = "/b/<slug:board_slug>/p/<int:post_id>-<slug:post_slug>/"
+#: Locust request names -> (route, method, viewer) as /metrics labels them.
+LOCUST_ROUTES = {
+    "board page (anonymous)": ("/b/<slug:board_slug>/", "GET", "visitor"),
+    "board page (signed in)": ("/b/<slug:board_slug>/", "GET", "member"),
+    "create post": ("/b/<slug:board_slug>/", "POST", "member"),
+    "post page (anonymous)": (POST_ROUTE, "GET", "visitor"),
+    "post page (signed in)": (POST_ROUTE, "GET", "member"),
+    "vote toggle": ("/b/<slug:board_slug>/p/<int:post_id>/vote/", "POST", "member"),
+    "comment": ("/b/<slug:board_slug>/p/<int:post_id>/comments/", "POST", "member"),
+    "roadmap": ("/roadmap/", "GET", "visitor"),
+    "search": ("/search/", "GET", "visitor"),
+    "similar posts": ("/search/similar/", "GET", "member"),
+}  # fmt: skip
+CPU_SAMPLE = re.compile(
+    r'^monoboard_http_request_cpu_seconds_(sum|count)\{method="([^"]*)",route="([^"]*)",'
+    r'viewer="([^"]*)"\} (\S+)$',
+    re.M,
+)
+
+
+def route_cpu(base: str) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """(route, method, viewer) -> (CPU seconds, requests) so far, from the product's /metrics."""
+    try:
+        with urllib.request.urlopen(f"{base}/metrics", timeout=30) as response:
+            text = response.read().decode()
+    except OSError:
+        return {}
+    found: dict[tuple[str, str, str], list[float]] = {}
+    for kind, method, route, viewer, value in CPU_SAMPLE.findall(text):
+        pair = found.setdefault((route, method, viewer), [0.0, 0.0])
+        pair[0 if kind == "sum" else 1] += float(value)
+    return {key: (pair[0], pair[1]) for key, pair in found.items()}
+
+
+def add_route_cpu(
+    rows: list[Row],
+    before: dict[tuple[str, str, str], tuple[float, float]],
+    after: dict[tuple[str, str, str], tuple[float, float]],
+) -> None:
+    """Each Locust row's CPU per request: its route's growth over the measured part."""
+    for row in rows:
+        key = LOCUST_ROUTES.get(row.endpoint)
+        if key is None or key not in after:
+            continue
+        seconds = after[key][0] - before.get(key, (0.0, 0.0))[0]
+        count = after[key][1] - before.get(key, (0.0, 0.0))[1]
+        if count > 0:
+            row.cpu_ms = 1000 * seconds / count
 
 
 def cache_ratios(base: str) -> dict[str, tuple[float, float]]:
@@ -514,14 +596,15 @@ def proxy_cost(rows: list[Row]) -> list[str]:
 def table(rows: list[Row], ceiling: Row | None) -> str:
     head = (
         "| stage | endpoint | tool | req/s | p50 ms | p95 ms | p99 ms | errors "
-        "| req/s vs nginx static |"
+        "| CPU ms/req | req/s vs nginx static |"
     )
-    lines = [head, "|" + "---|" * 9]
+    lines = [head, "|" + "---|" * 10]
     for r in ([ceiling] if ceiling else []) + rows:
         ratio = f"{r.rps / ceiling.rps:.3f}" if ceiling else "n/a"
+        cpu_ms = f"{r.cpu_ms:.2f}" if r.cpu_ms is not None else "-"
         lines.append(
             f"| {r.stage} | {r.endpoint} | {r.tool} | {r.rps:,.0f} | {r.p50:.1f} | {r.p95:.1f} | "
-            f"{r.p99:.1f} | {r.errors} | {ratio} |"
+            f"{r.p99:.1f} | {r.errors} | {cpu_ms} | {ratio} |"
         )
     return "\n".join(lines)
 
@@ -763,7 +846,8 @@ def _edge(env: dict[str, str], args: argparse.Namespace, notes: list[str]) -> li
                 (board, "board page (anonymous, edge cache)", args.connections, ""),
                 (board, "board page (signed in, past the edge)", args.connections, site["cookie"]),
             )
-            rows += wrk_rows(edge_rows, args, STAGE4_EDGE)
+            app = cpu.serve_processes(env["MONOBOARD_DATA_DIR"])
+            rows += wrk_rows(edge_rows, args, STAGE4_EDGE, app)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     notes.append(

@@ -485,6 +485,12 @@ METRICS_ACCESS = env_choice("METRICS_ACCESS", "local", ("local", "all", "off"))
 #: this many minutes with requests and this many requests in all.
 ADVISOR_MIN_MINUTES = env_int("ADVISOR_MIN_MINUTES", 15, minimum=1)
 ADVISOR_MIN_REQUESTS = env_int("ADVISOR_MIN_REQUESTS", 1000, minimum=1)
+# Stage 5: `advise --simulate` (monoboard/ops/simulate.py). The price of one
+# instance for an hour (any currency), the p95 a simulated minute must stay
+# under, and the jobs waiting per worker that KEDA's trigger aims at.
+SCALE_INSTANCE_HOUR_PRICE = env_float("SCALE_INSTANCE_HOUR_PRICE", 0.05, minimum=0.0)
+SCALE_P95_TARGET_MS = env_float("SCALE_P95_TARGET_MS", 100.0, minimum=1.0)
+SCALE_JOBS_PER_WORKER = env_int("SCALE_JOBS_PER_WORKER", 100, minimum=1)
 
 #: The jobs worker's own lines (one per task run, recurring tasks enqueued):
 #: WARNING keeps the console to problems; `runworker -v2` shows them (INFO).

@@ -99,14 +99,13 @@ def board_or_404(user: Actor | None, slug: str) -> Board:
     return board
 
 
-def post_or_404(user: Actor | None, post_id: int) -> Post:
-    post = (
-        Post.objects.select_related(
-            "board", "status", "author", "merged_into", "merged_into__board"
-        )
-        .filter(pk=post_id)
-        .first()
+def post_or_404(user: Actor | None, post_id: int, *, light: bool = False) -> Post:
+    """The post if ``user`` may see it; ``light``: with its board only, not the
+    status, author and merge target a full page shows."""
+    related = (
+        ("board",) if light else ("board", "status", "author", "merged_into", "merged_into__board")
     )
+    post = Post.objects.select_related(*related).filter(pk=post_id).first()
     if post is None or not can_view_post(user, post):
         raise Http404("No such post")
     return post

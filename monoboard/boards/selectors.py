@@ -99,6 +99,16 @@ def board_posts(
     return PostPage(posts=rows, next_cursor=next_cursor)
 
 
+def voted_post_ids(user: Actor | None, post_ids: list[int]) -> set[int]:
+    """Which of ``post_ids`` the viewer has voted for (one query)."""
+    uid = access.member_id(user)
+    if uid is None or not post_ids:
+        return set()
+    return set(
+        Vote.objects.filter(user_id=uid, post_id__in=post_ids).values_list("post_id", flat=True)
+    )
+
+
 def post_detail(post_id: int, user: Actor | None) -> Post:
     """The post, with ``merge_target``: the post it went into, when ``user`` may see it."""
     post = access.post_or_404(user, post_id)

@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from monoboard.boards import access, branding, fragments, selectors, services
+from monoboard.boards import access, branding, fragments, member_pages, selectors, services
 from monoboard.boards.forms import CommentForm, MergeForm, PostEditForm, PostForm, StatusForm
 from monoboard.boards.models import Board, Post, SiteSettings, Status
 from monoboard.lib.cursor import BadCursor
-from monoboard.pagecache import anonymous_page_cache
+from monoboard.pagecache import anonymous_page_cache, shared
 
 if TYPE_CHECKING:
     from monoboard.accounts.models import User
@@ -187,9 +187,39 @@ def board(request: HttpRequest, board_slug: str) -> HttpResponse:
     return _render_board(request, the_board, form, status=400 if form.errors else 200)
 
 
+#: Query parameters that make a board page one person's own: never shared.
+PERSONAL_FILTERS = ("mine", "voted")
+
+
 def _render_board(
     request: HttpRequest, the_board: Board, form: PostForm, status: int
 ) -> HttpResponse:
+    personal = any(request.GET.get(name) for name in PERSONAL_FILTERS)
+    if status != 200 or personal or not shared.shareable(request):
+        return _board_page(request, the_board, form, status)
+
+    def build(
+        builder: shared.ShellBuilder, viewer: shared.ShellViewer
+    ) -> tuple[HttpResponse, dict[str, Any]]:
+        response = _board_page(request, the_board, form, status, builder)
+        return response, {"posts": getattr(response, "post_ids", [])}
+
+    return shared.serve(
+        request,
+        f"board:{the_board.pk}",
+        build,
+        lambda shell: member_pages.board_viewer(request, shell),
+    )
+
+
+def _board_page(
+    request: HttpRequest,
+    the_board: Board,
+    form: PostForm,
+    status: int,
+    builder: shared.ShellBuilder | None = None,
+) -> HttpResponse:
+    """The board page, or its shell when ``builder`` is given."""
     statuses = selectors.all_statuses()
     tags = selectors.all_tags()
     filters, params = _board_filters(request, statuses, tags)
@@ -219,7 +249,12 @@ def _render_board(
             for s in selectors.SORTS
         ],
     }
-    return render(request, "boards/board.html", context, status=status)
+    if builder is not None:
+        context |= member_pages.shell_context(builder)
+        member_pages.add_vote_slots(request, builder, page.posts, context)
+    response = render(request, "boards/board.html", context, status=status)
+    response.post_ids = [post.pk for post in page.posts]  # type: ignore[attr-defined]
+    return response
 
 
 # --- post page --------------------------------------------------------------------
@@ -236,12 +271,49 @@ def post_short(request: HttpRequest, board_slug: str, post_id: int) -> HttpRespo
 def post_detail(
     request: HttpRequest, board_slug: str, post_id: int, post_slug: str
 ) -> HttpResponse:
-    post = selectors.post_detail(post_id, request.user)
+    sharing = shared.shareable(request) and not access.is_moderator(request.user)
+    # A member's page may come from a shared shell: look up only what decides that.
+    post = (
+        access.post_or_404(request.user, post_id, light=True)
+        if sharing
+        else selectors.post_detail(post_id, request.user)
+    )
     if post.board.slug != board_slug:
         raise Http404("No such post")
     if post.slug != post_slug:
         return redirect(post_url(post), permanent=True)
-    return _render_post(request, post, CommentForm())
+    if not (sharing and _post_page_shareable(request, post)):
+        if sharing:
+            post = selectors.post_detail(post_id, request.user)
+        return _render_post(request, post, CommentForm())
+
+    reader = request.user
+
+    def build(
+        builder: shared.ShellBuilder, viewer: shared.ShellViewer
+    ) -> tuple[HttpResponse, dict[str, Any]]:
+        full = selectors.post_detail(post_id, reader)  # the reader may see it: checked above
+        response = _render_post(request, full, CommentForm(), builder)
+        return response, {"comment_authors": getattr(response, "comment_authors", {})}
+
+    return shared.serve(
+        request,
+        f"post:{post.pk}",
+        build,
+        lambda shell: member_pages.post_viewer(request, post, shell),
+    )
+
+
+def _post_page_shareable(request: HttpRequest, post: Post) -> bool:
+    """A plain member reading someone else's visible post: the page is theirs only in
+    its vote, follow and comment controls. Authors, moderators, hidden and merged
+    posts get their own rendering."""
+    return (
+        post.author_id != access.member_id(request.user)
+        and post.hidden_at is None
+        and post.merged_into_id is None
+        and not request.GET.get("merge_q")
+    )
 
 
 COMMENTS_PAGE = 30
@@ -255,7 +327,13 @@ def _comments_shown(request: HttpRequest) -> int:
     return max(COMMENTS_PAGE, wanted - wanted % COMMENTS_PAGE)
 
 
-def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) -> HttpResponse:
+def _render_post(
+    request: HttpRequest,
+    post: Post,
+    comment_form: CommentForm,
+    builder: shared.ShellBuilder | None = None,
+) -> HttpResponse:
+    """The post page, or its shell when ``builder`` is given."""
     user = request.user
     is_mod = access.is_moderator(user)
     merge_query = (request.GET.get("merge_q") or "").strip()
@@ -266,8 +344,10 @@ def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) ->
     if len(comments) > shown:
         comments = comments[:shown]
         more_url = f"{post_url(post)}?comments={shown + COMMENTS_PAGE}#comment-{comments[-1].pk}"
+    viewer_id = access.member_id(user)
     for comment in comments:
         comment.images = images.by_comment.get(comment.pk, [])  # type: ignore[attr-defined]
+        comment.mine = is_mod or bool(viewer_id and comment.author_id == viewer_id)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "post": post,
         "board": post.board,
@@ -279,7 +359,7 @@ def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) ->
         "comment_form": comment_form,
         "is_moderator": is_mod,
         "can_edit": access.can_edit_post(user, post),
-        "viewer_id": access.member_id(user),
+        "viewer_id": viewer_id,
         "post_url": post_url(post),
         "merge_target": access.visible_merge_target(user, post),
         "merge_query": merge_query,
@@ -290,7 +370,15 @@ def _render_post(request: HttpRequest, post: Post, comment_form: CommentForm) ->
         context["merged_from"] = list(post.merged_posts.select_related("board"))
         if merge_query and post.merged_into_id is None:
             context["merge_candidates"] = selectors.merge_candidates(post, merge_query)
-    return render(request, "boards/post_detail.html", context)
+    authors: dict[int, int] = {}
+    if builder is not None:
+        context |= member_pages.shell_context(builder)
+        context["follow_slot"] = builder.marker("follow")
+        member_pages.add_vote_slots(request, builder, [post], context)
+        authors = member_pages.add_comment_slots(request, builder, comments, context)
+    response = render(request, "boards/post_detail.html", context)
+    response.comment_authors = authors  # type: ignore[attr-defined]
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

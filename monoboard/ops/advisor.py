@@ -48,6 +48,12 @@ INSTANCE_CPU_LIMIT = 70.0
 #: The database is the bottleneck when it takes this share of a read's time.
 DB_SHARE_LIMIT = 0.5
 STAGE3_DOC = "docs/scaling.md#stage-3-several-instances-behind-nginx"
+STAGE5_DOC = "docs/scaling.md#stage-5-kubernetes-and-autoscaling"
+STAGE5_COST = (
+    "an orchestrator to run (a managed Kubernetes) and an image to build; "
+    "`manage.py advise --simulate` replays this site's history through the autoscaler "
+    "and prints what it would have run and cost"
+)
 MEMORY_LIMIT = 80.0
 CONNECTIONS_LIMIT = 0.8
 LOCK_WAIT_LIMIT_MS = 50.0
@@ -587,8 +593,8 @@ def next_step(stage: int, ts: list[Threshold], f: Figures) -> Step | None:
             stage + 1,
             f"Take the next rung: {STAGES.get(stage + 1, 'beyond the ladder')}",
             _because(reasons),
-            "see the guide",
-            "docs/scaling.md",
+            STAGE5_COST if stage + 1 == 5 else "see the guide",
+            STAGE5_DOC if stage + 1 == 5 else "docs/scaling.md",
         )
     return None
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from monoboard.ops.advisor import p95_from_buckets
 from monoboard.ops.models import LATENCY_BUCKETS_MS, ProcessCpu, RequestRollup, SystemSample
+from monoboard.ops.simulate import OUT_ABOVE, Simulation
 
 WIDTH, HEIGHT, PAD = 640, 160, 28
 
@@ -136,5 +137,33 @@ def build_series(*, end: datetime, span: timedelta, step: timedelta) -> list[Ser
                 )
             ),
             75.0,
+        ),
+    ]
+
+
+def simulation_series(sim: Simulation) -> list[Series]:
+    """The replayed policies minute by minute: instances each would run, and their CPU."""
+    seeds, hpa = sim.run("seeds"), sim.run("hpa")
+    minutes = [m.minute for m in sim.history]
+
+    def points(values: list[float | None]) -> list[tuple[datetime, float | None]]:
+        return list(zip(minutes, values, strict=True))
+
+    return [
+        Series(
+            "instances, the seeds' policy", "instances", points([s.instances for s in seeds.steps])
+        ),
+        Series("instances, Kubernetes HPA", "instances", points([s.instances for s in hpa.steps])),
+        Series(
+            "CPU per instance, the seeds' policy",
+            "%",
+            points([s.cpu_percent for s in seeds.steps]),
+            OUT_ABOVE,
+        ),
+        Series(
+            "CPU per instance, Kubernetes HPA",
+            "%",
+            points([s.cpu_percent for s in hpa.steps]),
+            OUT_ABOVE,
         ),
     ]

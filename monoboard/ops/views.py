@@ -11,7 +11,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from monoboard.core import roles as access
-from monoboard.ops import advisor, charts, pgstats
+from monoboard.ops import advisor, charts, pgstats, simulate
+
+#: The Scale page replays this much per-minute history through the stage-5 policies.
+REPLAY_WINDOW = timedelta(hours=6)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -37,8 +40,18 @@ def scale(request: HttpRequest) -> HttpResponse:
             "series": charts.build_series(end=now, span=timedelta(days=30), step=timedelta(days=1)),
         },
     ]
+    history = simulate.load_history(window=REPLAY_WINDOW, now=now)
+    replay = simulate.simulate(history) if history else None
+    if replay:
+        periods.append(
+            {
+                "title": "Autoscaling replayed, last 6 hours",
+                "series": charts.simulation_series(replay),
+            }
+        )
     context = {
         "advice": advisor.advise(figures, advisor.current_configuration(figures)),
+        "replay": replay,
         "figures": figures,
         "periods": periods,
         "width": charts.WIDTH,

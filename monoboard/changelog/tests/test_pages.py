@@ -141,6 +141,11 @@ def test_post_page_says_shipped_in(
     html = outsider_client.get(path).content.decode()
     assert "Shipped in" in html
     assert f'href="/changelog/{draft.pk}/spring-release/"' in html
+    # Signed in, the page comes from the members' shared shell: it says so too.
+    for viewer in (member, admin):
+        for _ in range(2):  # the shell is built, then served again
+            seen = client_for(viewer).get(path).content.decode()
+            assert "Shipped in" in seen and "/changelog/" in seen
 
 
 def test_admin_form_errors_keep_what_was_typed(admin: User, member: User) -> None:

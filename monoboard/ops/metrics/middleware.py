@@ -37,11 +37,18 @@ class MetricsMiddleware:
         ):
             return self.get_response(request)
         queries = QueryLog()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         with connection.execute_wrapper(queries):
             response = self.get_response(request)
         elapsed = time.perf_counter() - started
         route, method = route_of(request), request.method or "GET"
+        viewer = (
+            "member"
+            if getattr(getattr(request, "user", None), "is_authenticated", False)
+            else "visitor"
+        )
+        cpu_used = time.thread_time() - cpu_started
+        instruments.REQUEST_CPU.labels(route, method, viewer).observe(cpu_used)
         instruments.REQUESTS.labels(route, method, f"{response.status_code // 100}xx").inc()
         instruments.LATENCY.labels(route, method).observe(elapsed)
         instruments.DB_QUERIES.labels(route).observe(queries.count)

@@ -39,6 +39,33 @@ def test_metrics_exposes_request_counts_in_prometheus_format(outsider_client: Cl
     assert "monoboard_db_queries_per_request" in body
 
 
+def _sample(body: str, name: str, labels: str) -> float:
+    line = next((ln for ln in body.splitlines() if ln.startswith(f"{name}{{{labels}}} ")), None)
+    return float(line.split()[-1]) if line else 0.0
+
+
+def test_metrics_counts_cpu_time_per_route_for_visitors_and_members(
+    outsider_client: Client, member_client: Client
+) -> None:
+    def cpu(client: Client) -> tuple[float, float]:
+        body = client.get("/metrics").content.decode()
+        name = "monoboard_http_request_cpu_seconds"
+        home = 'method="GET",route="boards:home"'
+        return (
+            _sample(body, f"{name}_count", f'{home},viewer="visitor"')
+            + _sample(body, f"{name}_count", f'{home},viewer="member"') * 1000,
+            _sample(body, f"{name}_sum", f'{home},viewer="member"'),
+        )
+
+    count_before, member_cpu_before = cpu(outsider_client)
+    outsider_client.get("/")
+    outsider_client.get("/")
+    member_client.get("/")
+    count_after, member_cpu_after = cpu(outsider_client)
+    assert count_after - count_before == 2 + 1000  # two visitors' requests, one member's
+    assert member_cpu_after > member_cpu_before
+
+
 @pytest.mark.django_db
 def test_metrics_is_hidden_from_public_addresses() -> None:
     assert Client(REMOTE_ADDR="8.8.8.8").get("/metrics").status_code == 404
