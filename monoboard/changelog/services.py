@@ -389,7 +389,8 @@ def _publish(entry: Entry, actor: User) -> Entry:
     """Mark the linked posts shipped (if asked), then publish; the caller holds the entry's lock."""
     post_ids = list(entry.links.values_list("post_id", flat=True))
     changed: list[int] = []
-    status = entry.shipped_status if entry.mark_shipped else None
+    # The chosen status, or the default one if the chosen status was deleted since.
+    status = (entry.shipped_status or default_shipped_status()) if entry.mark_shipped else None
     if status is not None and post_ids:
         # Every row post_set_status will lock is locked here first, in its
         # order (the status, then the posts), so nothing is waited for after

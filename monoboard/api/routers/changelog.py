@@ -10,6 +10,7 @@ from ninja import Field as NField
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
 
+from monoboard.api import idempotency
 from monoboard.api.auth import actor
 from monoboard.api.schemas import Id, Input, PathId
 from monoboard.boards import access
@@ -146,15 +147,19 @@ def get_entry(request: HttpRequest, entry_id: PathId) -> dict[str, Any]:
 def create_entry(request: HttpRequest, payload: EntryIn) -> Reply[dict[str, Any]]:
     user = actor(request)
     access.require_admin(user)
-    entry = services.entry_create(
-        actor=user,
-        title=payload.title,
-        body=payload.body,
-        post_ids=payload.post_ids,
-        mark_shipped=payload.mark_shipped,
-        shipped_status_id=payload.shipped_status_id,
-    )
-    return Reply(201, _out(request, entry))
+
+    def work() -> tuple[int, dict[str, Any]]:
+        entry = services.entry_create(
+            actor=user,
+            title=payload.title,
+            body=payload.body,
+            post_ids=payload.post_ids,
+            mark_shipped=payload.mark_shipped,
+            shipped_status_id=payload.shipped_status_id,
+        )
+        return 201, _out(request, entry)
+
+    return Reply(*idempotency.run(request, user.pk, work))
 
 
 def _admin_entry(request: HttpRequest, entry_id: int) -> Entry:

@@ -57,6 +57,15 @@ def test_admin_writes_publishes_and_deletes(
     _problem(anon_api.get(f"/changelog/{entry['id']}"), 404)
 
 
+def test_create_with_an_idempotency_key_makes_one_entry(admin_api: Any) -> None:
+    headers = {"Idempotency-Key": "spring-release-1"}
+    first = admin_api.post("/changelog", {"title": "Spring"}, headers=headers)
+    again = admin_api.post("/changelog", {"title": "Spring"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert Entry.objects.count() == 1
+
+
 def test_only_admins_write(admin_api: Any, member_api: Any, anon_api: Any) -> None:
     _problem(member_api.post("/changelog", {"title": "Nope"}), 403)
     anon = anon_api.post("/changelog", {"title": "Nope"})

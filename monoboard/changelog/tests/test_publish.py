@@ -246,3 +246,18 @@ def test_changelog_published_webhook(
     visibility = {p["title"]: p["visibility"] for p in data["posts"]}
     assert visibility == {"Public idea": "public", "Secret idea": "members"}
     assert sorted(data["shipped_post_ids"]) == sorted([public.pk, secret.pk])
+
+
+def test_a_deleted_shipped_status_falls_back_to_done(
+    jobs: Jobs, admin: User, member: User, public_board: Board
+) -> None:
+    [post] = _posts(public_board, member, "Emoji reactions")
+    shipped = boards.status_save(
+        actor=admin, fields=boards.StatusFields(name="Shipped", color="#16a34a")
+    )
+    entry = _write(client_for(admin), [post], mark_shipped="on", shipped_status=shipped.pk)
+    assert entry.shipped_status_id == shipped.pk
+    boards.status_delete(actor=admin, status=shipped)
+    client_for(admin).post(f"/changelog/admin/{entry.pk}/publish/")
+    post.refresh_from_db()
+    assert post.status.slug == "done"
