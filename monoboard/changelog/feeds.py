@@ -39,7 +39,10 @@ class ChangelogFeed(Feed[Entry, None]):
 
     def items(self) -> list[Entry]:
         entries = list(selectors.published().select_related("author")[:FEED_SIZE])
-        self._posts = selectors.visible_posts(AnonymousUser(), entries)
+        # Kept on each entry, not on the feed: one feed object serves every request.
+        posts = selectors.visible_posts(AnonymousUser(), entries)
+        for entry in entries:
+            entry.feed_posts = posts[entry.pk]  # type: ignore[attr-defined]
         return entries
 
     def item_title(self, item: Entry) -> str:
@@ -50,7 +53,7 @@ class ChangelogFeed(Feed[Entry, None]):
 
     def item_description(self, item: Entry) -> str:
         return render_to_string(
-            "changelog/feed_item.html", {"entry": item, "posts": self._posts.get(item.pk, [])}
+            "changelog/feed_item.html", {"entry": item, "posts": getattr(item, "feed_posts", [])}
         )
 
     def item_pubdate(self, item: Entry) -> datetime.datetime | None:
