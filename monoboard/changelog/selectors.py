@@ -74,8 +74,8 @@ def image_or_404(viewer: Actor | None, key: str) -> EntryImage:
 
 
 def shipped_in(post: Post) -> list[Entry]:
-    """The published entries that delivered ``post`` (its page shows them)."""
-    return list(published().filter(links__post=post))
+    """The published entries that delivered ``post``, first shipped first (its page shows them)."""
+    return list(Entry.objects.filter(PUBLISHED, links__post=post).order_by("published_at", "id"))
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,13 @@ def test_post_page_says_shipped_in(
     html = outsider_client.get(path).content.decode()
     assert "Shipped in" in html
     assert f'href="/changelog/{draft.pk}/spring-release/"' in html
+    # A post delivered again and again names the first two entries, then a count.
+    for n in range(3):
+        _entry(admin, f"Follow-up {n}", [post])
+    html = outsider_client.get(path).content.decode()
+    shipped = html.split('data-testid="shipped-in">', 1)[1].split("</p>", 1)[0]
+    assert "Spring release" in shipped and "Follow-up 0" in shipped
+    assert "Follow-up 1" not in shipped and "2 more</a>" in shipped
     # Signed in, the page comes from the members' shared shell: it says so too.
     for viewer in (member, admin):
         for _ in range(2):  # the shell is built, then served again
