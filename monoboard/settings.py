@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "monoboard.api",
     "monoboard.webhooks",
     "monoboard.imports",
+    "monoboard.changelog",
 ]
 
 MIDDLEWARE = [

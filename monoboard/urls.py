@@ -21,5 +21,6 @@ urlpatterns = [
     path("similar/", include("monoboard.similar.urls")),
     path("api/", include("monoboard.api.urls")),
     path("webhooks/", include("monoboard.webhooks.urls")),
+    path("changelog/", include("monoboard.changelog.urls")),
     path("", include("monoboard.boards.urls")),
 ]

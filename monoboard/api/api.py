@@ -15,6 +15,7 @@ from monoboard.api.routers import (
     attachments,
     boards,
     catalog,
+    changelog,
     comments,
     posts,
     site,
@@ -71,5 +72,5 @@ api = MonoboardAPI(
     openapi_url="/openapi.json",
 )
 errors.install(api)
-for module in (boards, posts, votes, comments, attachments, catalog, site, tokens):
+for module in (boards, posts, votes, comments, attachments, catalog, site, tokens, changelog):
     api.add_router("", module.router)

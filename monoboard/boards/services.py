@@ -437,8 +437,16 @@ def post_delete(*, post: Post, actor: User) -> None:
 
 @transaction.atomic
 def post_set_status(
-    *, post: Post, actor: User, status: Status, note: str = ""
+    *,
+    post: Post,
+    actor: User,
+    status: Status,
+    note: str = "",
+    announced_in: int | None = None,
 ) -> StatusChange | None:
+    """Move ``post`` to ``status``. ``announced_in`` names the changelog entry
+    whose publication made the change: its own announcement tells the
+    post's followers, so the event says the usual status email is not due."""
     access.require_moderator(actor)
     note = _clean_body(note, field="note", limit=COMMENT_MAX)
     # The status row is locked before the post (always in this order) so
@@ -463,6 +471,7 @@ def post_set_status(
         note=note,
         change_id=change.pk,
         color=status.color,
+        **({"announced_in": announced_in} if announced_in is not None else {}),
     )
     return change
 

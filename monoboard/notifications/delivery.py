@@ -59,6 +59,8 @@ def _message(
 ) -> Message | None:
     who = actor.display_name if actor else "Someone"
     if event_kind == "post.status_changed":
+        if data.get("announced_in"):
+            return None  # a changelog entry's announcement tells them, once
         status = str(data.get("status", post.status.name))
         key = f"status:{data.get('change_id', '')}:{status}"
         text = f"{who} changed “{post.title}” to {status}."

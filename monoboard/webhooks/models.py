@@ -8,7 +8,13 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-EVENT_KINDS = ("post.created", "post.status_changed", "comment.created", "vote.created")
+EVENT_KINDS = (
+    "post.created",
+    "post.status_changed",
+    "comment.created",
+    "vote.created",
+    "changelog.published",
+)
 
 
 class Endpoint(models.Model):

@@ -22,6 +22,8 @@ def _webhook_kind(event: DomainEvent) -> str | None:
         return "vote.created" if event.data.get("voted") else None
     if event.kind in ("post.created", "post.status_changed", "comment.created"):
         return event.kind
+    if event.kind == "changelog.published":
+        return event.kind
     return None
 
 
@@ -63,9 +65,36 @@ def payload_for(kind: str, event: DomainEvent, post: Post) -> dict[str, Any]:
     return {"event": kind, "created_at": timezone.now().isoformat(), "data": data}
 
 
+def changelog_payload(event: DomainEvent) -> dict[str, Any]:
+    """A published changelog entry and the posts it delivers (each with its visibility)."""
+    ids = [int(pid) for pid in event.data.get("post_ids", [])]
+    found = Post.objects.select_related("board", "status").in_bulk(ids)
+    entry_id = event.data.get("entry_id")
+    data: dict[str, Any] = {
+        "actor_id": event.actor_id,
+        "entry": {
+            "id": entry_id,
+            "title": event.data.get("title", ""),
+            "published_at": event.data.get("published_at"),
+            "url": f"{settings.SITE_URL}/changelog/{entry_id}/{event.data.get('slug', '')}/",
+        },
+        "posts": [_post(found[pid]) for pid in ids if pid in found],
+        "shipped_post_ids": list(event.data.get("shipped_post_ids", [])),
+    }
+    return {"event": "changelog.published", "created_at": timezone.now().isoformat(), "data": data}
+
+
 @batch_consumer(
     "webhooks.deliveries",
-    frozenset({"vote.toggled", "post.created", "post.status_changed", "comment.created"}),
+    frozenset(
+        {
+            "vote.toggled",
+            "post.created",
+            "post.status_changed",
+            "comment.created",
+            "changelog.published",
+        }
+    ),
 )
 def on_domain_events(events: list[DomainEvent]) -> None:
     """A delivery per endpoint that wants each event; one look at the endpoints per batch."""
@@ -73,6 +102,9 @@ def on_domain_events(events: list[DomainEvent]) -> None:
         return
     for event in events:
         kind = _webhook_kind(event)
+        if kind == "changelog.published":
+            services.deliveries_create(kind, changelog_payload(event))
+            continue
         if kind is None or event.post_id is None:
             continue
         post = Post.objects.select_related("board", "status").filter(pk=event.post_id).first()

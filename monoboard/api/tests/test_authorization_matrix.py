@@ -175,6 +175,32 @@ WRITES: list[Write] = [
     _w("PUT", "/tags/{tag_id}", {"name": "Desktop {name}"}, (401, 403, 403, 403, 200), "site"),
     _w("DELETE", "/tags/{tag_id}", None, (401, 403, 403, 403, 204), "site"),
     _w("PUT", "/site", {"site_name": "Our board"}, (401, 403, 403, 403, 200), "site"),
+    # The changelog: admins write; a draft does not exist for anyone else (404).
+    _w("POST", "/changelog", {"title": "Release {name}"}, (401, 403, 403, 403, 201), "site"),
+    _w(
+        "PATCH",
+        "/changelog/{entry_id}",
+        {"title": "Renamed"},
+        (401, 403, 403, 403, 200),
+        "site",
+        needs=("published_entry",),
+    ),
+    _w(
+        "POST",
+        "/changelog/{entry_id}/publish",
+        {},
+        (404, 404, 404, 404, 200),
+        "site",
+        needs=("draft_entry",),
+    ),
+    _w(
+        "DELETE",
+        "/changelog/{entry_id}",
+        None,
+        (401, 403, 403, 403, 204),
+        "site",
+        needs=("published_entry",),
+    ),
 ]
 
 #: Write routes that take no persona: they exchange credentials for tokens,
@@ -212,6 +238,7 @@ class World:
     status: Status | None = None
     tag: Tag | None = None
     attachment: Attachment | None = None
+    entry_id: int = 0
 
     def params(self) -> dict[str, Any]:
         return {
@@ -223,6 +250,7 @@ class World:
             "status_id": self.status.pk if self.status else 0,
             "tag_id": self.tag.pk if self.tag else 0,
             "attachment_id": self.attachment.key if self.attachment else "none",
+            "entry_id": self.entry_id,
         }
 
 
@@ -263,6 +291,14 @@ def build_world(write: Write, visibility: str, name: str, people: People) -> Wor
     if "merged" in write.needs:
         assert world.target is not None
         services.post_merge(source=post, target=world.target, actor=people.moderator)
+    if "draft_entry" in write.needs or "published_entry" in write.needs:
+        from monoboard.changelog import services as changelog
+
+        admin = User.objects.get(email="ada@example.com")
+        entry = changelog.entry_create(actor=admin, title=f"Entry {name}", post_ids=[post.pk])
+        if "published_entry" in write.needs:
+            changelog.entry_publish(actor=admin, entry=entry)
+        world.entry_id = entry.pk
     if visibility == "hidden-post":
         services.post_set_hidden(post=post, actor=people.moderator, hidden=True)
         post.refresh_from_db()

@@ -72,6 +72,8 @@ ADMIN_PAGES = [
     "/jobs/admin/",
     "/ops/scale/",
     "/similar/",
+    "/changelog/admin/",
+    "/changelog/admin/new/",
 ]
 MENU_ENTRIES = [
     "Settings",
@@ -79,6 +81,7 @@ MENU_ENTRIES = [
     "Statuses",
     "Tags",
     "Duplicates",
+    "Changelog",
     "People",
     "Email delivery",
     "Webhooks",
