@@ -109,6 +109,7 @@ def test_consumers_read_each_event_once_and_keep_their_place(post: Post, member:
     assert consumers.drain() == 0  # nothing new: nothing read again
     assert {status.name: status.behind for status in consumers.statuses()} == dict.fromkeys(
         [
+            "changelog.announce",
             "imports.search",
             "notifications.fan_out",
             "search.index",
