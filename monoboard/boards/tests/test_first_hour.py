@@ -71,12 +71,14 @@ ADMIN_PAGES = [
     "/webhooks/admin/",
     "/jobs/admin/",
     "/ops/scale/",
+    "/settings/sign-in/",
 ]
 MENU_ENTRIES = [
     "Settings",
     "Boards",
     "Statuses",
     "Tags",
+    "Sign-in",
     "People",
     "Email delivery",
     "Webhooks",
