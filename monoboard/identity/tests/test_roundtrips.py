@@ -28,7 +28,7 @@ class CountingSession(requests.Session):
         super().__init__()
         self.sent: list[str] = []
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.sent.append(f"{request.method} {request.path_url.split('?')[0]}")
         return super().send(request, **kwargs)
 
