@@ -349,8 +349,13 @@ def provider_sign_in(*, identity: ProviderIdentity, actor: User | None) -> tuple
 
 
 def sign_in_ways(user: User, *, without: int | None = None) -> int:
-    """How many ways ``user`` has to sign in (less the link ``without``)."""
-    links = LinkedIdentity.objects.filter(user=user)
+    """How many ways ``user`` has to sign in (less the link ``without``).
+
+    A link counts only while its provider is configured: one left behind by a
+    removed provider signs nobody in.
+    """
+    live = [p.slug for p in providers.configured()]
+    links = LinkedIdentity.objects.filter(user=user, provider__in=live)
     if without is not None:
         links = links.exclude(pk=without)
     ways = links.count()

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlencode
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from authlib.common.security import generate_token
-from authlib.oauth2 import AuthorizationServer, OAuth2Request
+from authlib.oauth2 import AuthorizationServer, OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
@@ -327,8 +327,14 @@ class LoopbackProvider:
             return 200, {"keys": [self.key.as_dict(private=False)]}, []
         if path in ("/authorize", "/login/oauth/authorize"):
             request.user = self.user  # signed in at the provider; consent is given at once
+            try:
+                grant = self.server.get_consent_grant(request, end_user=self.user)
+            except OAuth2Error as exc:  # a bad client or redirect address: no redirect
+                return 400, {"error": exc.error, "error_description": exc.description}, []
             result: tuple[int, Any, list[tuple[str, str]]] = (
-                self.server.create_authorization_response(request, grant_user=self.user)
+                self.server.create_authorization_response(
+                    request, grant_user=self.user, grant=grant
+                )
             )
             return result
         if path in ("/token", "/login/oauth/access_token") and method == "POST":

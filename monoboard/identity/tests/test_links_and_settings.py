@@ -31,8 +31,16 @@ def test_unlink_keeps_other_ways_in(member_client: Client, member: User) -> None
     assert not LinkedIdentity.objects.filter(pk=link.pk).exists()
 
 
+def _configure(settings: Any, *slugs: str) -> None:
+    settings.SIGNIN_PROVIDERS = {
+        slug: {"client_id": f"{slug}-id", "client_secret": "s", "issuer": "", "name": ""}
+        for slug in slugs
+    }
+
+
 def test_last_way_in_is_never_unlinked(member_client: Client, member: User, settings: Any) -> None:
     settings.PASSWORDLESS_SIGNIN = False
+    _configure(settings, "gitlab", "google")
     member.set_unusable_password()
     member.save()
     member_client.force_login(member)
@@ -112,3 +120,18 @@ def test_only_admins_see_the_settings(member_client: Client) -> None:
     assert member_client.get(PROVIDERS).status_code == 403
     assert member_client.post(PROVIDERS, _provider_form()).status_code == 403
     assert not Provider.objects.exists()
+
+
+def test_a_link_to_a_removed_provider_is_no_way_in(
+    member_client: Client, member: User, settings: Any
+) -> None:
+    settings.PASSWORDLESS_SIGNIN = False
+    _configure(settings, "google")
+    member.set_unusable_password()
+    member.save()
+    member_client.force_login(member)
+    _link(member, "gitlab", "1")  # gitlab is no longer configured
+    live = _link(member, "google", "2")
+    answer = member_client.post(reverse("identity:unlink", args=[live.pk]), follow=True)
+    assert "This is your last way to sign in" in answer.content.decode()
+    assert LinkedIdentity.objects.filter(pk=live.pk).exists()

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from django.test import Client
 
 from monoboard.accounts.models import User
 from monoboard.identity.models import LinkedIdentity
@@ -101,6 +102,40 @@ def test_existing_account_is_linked_by_verified_email(
     assert _signed_in_email(again, board) == member.email
 
 
+def _signed_in_browser(board: str, user: User) -> requests.Session:
+    client = Client()
+    client.force_login(user)
+    browser = requests.Session()
+    browser.cookies.set("sessionid", client.cookies["sessionid"].value)
+    return browser
+
+
+def test_signed_in_person_links_another_account(
+    board: str, provider: LoopbackProvider, member: User
+) -> None:
+    provider.user = ProviderUser(sub="user-9", email="mel.elsewhere@example.net")
+    browser = _signed_in_browser(board, member)
+    page = browser.get(f"{board}/accounts/connections/")
+    assert "Link Loopback ID" in page.text
+    landed = browser.get(f"{board}/accounts/oidc/oidc/?next=/accounts/connections/")
+    assert urlsplit(landed.url).path == "/accounts/connections/"
+    assert "Your Loopback ID account is linked" in landed.text
+    link = LinkedIdentity.objects.get(subject="user-9")
+    assert link.user_id == member.pk
+    assert not User.objects.filter(email="mel.elsewhere@example.net").exists()
+
+
+def test_an_account_linked_to_someone_else_is_refused(
+    board: str, provider: LoopbackProvider, member: User, other_member: User
+) -> None:
+    provider.user = ProviderUser(sub="user-5", email=member.email)
+    requests.Session().get(f"{board}/accounts/oidc/oidc/")  # member's link
+    browser = _signed_in_browser(board, other_member)
+    answer = browser.get(_to_provider(browser, board), allow_redirects=False)
+    _assert_refused(answer, "already linked to another person here")
+    assert list(LinkedIdentity.objects.values_list("user_id", flat=True)) == [member.pk]
+
+
 def test_github_flow_uses_the_api_for_verified_addresses(
     board: str, provider: LoopbackProvider
 ) -> None:
@@ -110,6 +145,14 @@ def test_github_flow_uses_the_api_for_verified_addresses(
     assert _signed_in_email(browser, board) == "linus@example.org"
     assert LinkedIdentity.objects.get(provider="github").subject == "42"
     assert "GET /api/v3/user/emails" in provider.requests
+
+
+def test_github_unverified_address_is_refused(board: str, provider: LoopbackProvider) -> None:
+    provider.user = ProviderUser(sub="user-43", email="eve@example.org", email_verified=False)
+    browser = requests.Session()
+    answer = browser.get(_to_provider(browser, board, "github"), allow_redirects=False)
+    _assert_refused(answer, "GitHub did not confirm that eve@example.org is your address")
+    assert not User.objects.filter(email="eve@example.org").exists()
 
 
 def _assert_refused(answer: requests.Response, words: str) -> None:
