@@ -45,7 +45,7 @@ class ProviderForm(ServiceErrorsMixin, forms.Form):
     client_secret = forms.CharField(
         label="Client secret",
         max_length=255,
-        required=False,
+        required=False,  # required when adding; on edit, empty keeps the stored one
         strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )

@@ -7,6 +7,7 @@ from monoboard.identity import views
 app_name = "signin_settings"
 urlpatterns = [
     path("", views.provider_list, name="providers"),
+    path("new/", views.provider_new, name="provider_new"),
     path("<int:pk>/", views.provider_edit, name="provider_edit"),
     path("<int:pk>/delete/", views.provider_delete, name="provider_delete"),
 ]

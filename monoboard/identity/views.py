@@ -189,9 +189,11 @@ def oidc_callback(request: HttpRequest, slug: str) -> HttpResponse:
 def connections(request: HttpRequest) -> HttpResponse:
     me = request.user
     assert isinstance(me, User)
+    links = selectors.linked_identities(me)
+    linked = {link.provider for link in links}
     context = {
-        "links": selectors.linked_identities(me),
-        "providers": providers.configured(),
+        "links": links,
+        "providers": [p for p in providers.configured() if p.slug not in linked],
         "has_password": me.has_usable_password(),
         "passwordless": settings.PASSWORDLESS_SIGNIN,
     }
@@ -237,8 +239,20 @@ def _input(form: ProviderForm) -> services.ProviderInput:
 
 
 @login_required
-@require_http_methods(GET_POST)
 def provider_list(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    context = {
+        "rows": selectors.provider_rows(),
+        "env_providers": [p for p in providers.configured() if p.from_env],
+        "site_url": settings.SITE_URL,
+        "passwordless": settings.PASSWORDLESS_SIGNIN,
+    }
+    return render(request, "identity/providers.html", context)
+
+
+@login_required
+@require_http_methods(GET_POST)
+def provider_new(request: HttpRequest) -> HttpResponse:
     me = _admin(request)
     form = ProviderForm(request.POST or None, initial={"enabled": True})
     status = 200
@@ -250,18 +264,12 @@ def provider_list(request: HttpRequest) -> HttpResponse:
                 form.add_service_error(exc)
             else:
                 messages.success(
-                    request, f"{row.name} is saved. Its secret is kept, never shown again."
+                    request, f"{row.name} is added. Its secret is kept and never shown again."
                 )
                 return redirect("signin_settings:providers")
         status = 400
-    context = {
-        "form": form,
-        "rows": selectors.provider_rows(),
-        "env_providers": [p for p in providers.configured() if p.from_env],
-        "site_url": settings.SITE_URL,
-        "passwordless": settings.PASSWORDLESS_SIGNIN,
-    }
-    return render(request, "identity/providers.html", context, status=status)
+    context = {"form": form, "row": None, "site_url": settings.SITE_URL}
+    return render(request, "identity/provider_form.html", context, status=status)
 
 
 @login_required
@@ -293,7 +301,7 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("signin_settings:providers")
         status = 400
     context = {"form": form, "row": row, "site_url": settings.SITE_URL}
-    return render(request, "identity/provider_edit.html", context, status=status)
+    return render(request, "identity/provider_form.html", context, status=status)
 
 
 @login_required

@@ -13,6 +13,7 @@ from monoboard.identity.models import LinkedIdentity, Provider
 
 CONNECTIONS = reverse("identity:connections")
 PROVIDERS = reverse("signin_settings:providers")
+NEW = reverse("signin_settings:provider_new")
 SECRET = "very-secret-value-1234"
 
 
@@ -75,7 +76,7 @@ def _provider_form(**changes: str) -> dict[str, str]:
 def test_admin_adds_a_provider_whose_secret_is_never_shown_again(
     admin_client: Client, outsider_client: Client
 ) -> None:
-    answer = admin_client.post(PROVIDERS, _provider_form(), follow=True)
+    answer = admin_client.post(NEW, _provider_form(), follow=True)
     assert answer.status_code == 200
     row = Provider.objects.get(slug="acme")
     assert (row.client_secret, row.issuer) == (SECRET, "https://id.acme.example")
@@ -103,22 +104,21 @@ def test_bad_provider_input_is_explained_and_saves_nothing(
     settings.SIGNIN_PROVIDERS = {
         "github": {"client_id": "x", "client_secret": "y", "issuer": "", "name": ""}
     }
-    answer = admin_client.post(
-        PROVIDERS, _provider_form(issuer="", client_secret="", slug="github")
-    )
+    answer = admin_client.post(NEW, _provider_form(issuer="", client_secret="", slug="github"))
     assert answer.status_code == 400
     text = answer.content.decode()
     assert "needs its issuer address" in text
     assert "Enter the client secret" in text
     assert "The environment already configures a provider with this name" in text
-    answer = admin_client.post(PROVIDERS, _provider_form(issuer="http://id.acme.example"))
+    answer = admin_client.post(NEW, _provider_form(issuer="http://id.acme.example"))
     assert "Enter an https:// address" in answer.content.decode()
     assert not Provider.objects.exists()
 
 
 def test_only_admins_see_the_settings(member_client: Client) -> None:
     assert member_client.get(PROVIDERS).status_code == 403
-    assert member_client.post(PROVIDERS, _provider_form()).status_code == 403
+    assert member_client.get(NEW).status_code == 403
+    assert member_client.post(NEW, _provider_form()).status_code == 403
     assert not Provider.objects.exists()
 
 

@@ -42,7 +42,10 @@ def test_sign_in_pages_pass_axe(
     personas = {
         "visitor": (visitor, ["/accounts/signin/", "/accounts/email/", "/accounts/email/code/"]),
         "member": (Client(), ["/accounts/connections/"]),
-        "admin": (Client(), ["/settings/sign-in/", f"/settings/sign-in/{provider.pk}/"]),
+        "admin": (
+            Client(),
+            ["/settings/sign-in/", "/settings/sign-in/new/", f"/settings/sign-in/{provider.pk}/"],
+        ),
     }
     personas["member"][0].force_login(member)
     personas["admin"][0].force_login(admin)
