@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "monoboard.webhooks",
     "monoboard.imports",
     "monoboard.changelog",
+    "monoboard.identity",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,26 @@ SIGNUP_OPEN = env_bool("SIGNUP_OPEN", True)
 # (the database cache), shared by every process and instance on the database.
 SIGNIN_MAX_FAILURES = env_int("SIGNIN_MAX_FAILURES", 10, minimum=1)
 SIGNIN_FAILURE_WINDOW = env_int("SIGNIN_FAILURE_WINDOW", 15 * 60, minimum=1)
+# Passwordless sign-in (identity): an emailed link and code, valid this long.
+PASSWORDLESS_SIGNIN = env_bool("PASSWORDLESS_SIGNIN", True)
+PASSWORDLESS_TTL = env_int("PASSWORDLESS_TTL", 10 * 60, minimum=60)
+# OAuth2 / OpenID Connect providers configured by environment (identity/providers.py);
+# admins add more on /settings/sign-in/.
+SIGNIN_PROVIDERS: dict[str, dict[str, str]] = {
+    slug: {
+        "client_id": env_str(f"{prefix}_CLIENT_ID"),
+        "client_secret": env_str(f"{prefix}_CLIENT_SECRET"),
+        "issuer": env_str(f"{prefix}_{base}"),
+        "name": env_str(f"{prefix}_NAME"),
+    }
+    for slug, prefix, base in (
+        ("github", "GITHUB", "URL"),
+        ("google", "GOOGLE", "ISSUER"),
+        ("gitlab", "GITLAB", "URL"),
+        ("oidc", "OIDC", "ISSUER"),
+    )
+    if env_str(f"{prefix}_CLIENT_ID")
+}
 
 # --- Sessions and security --------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

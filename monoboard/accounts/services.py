@@ -358,3 +358,25 @@ def user_set_gravatar(*, actor: User, user: User, enabled: bool) -> User:
         user.save(update_fields=["use_gravatar"])
         _user_event("user.profile_updated", user, actor, email_changed=False)
     return user
+
+
+def member_create_verified(*, email: str, name: str = "") -> User:
+    """A member whose address a sign-in method has just proven (an emailed code,
+    or a provider's verified email): no password; they sign in that way again.
+
+    Runs inside the caller's transaction, so a failed sign-in leaves no account.
+    """
+    if not settings.SIGNUP_OPEN:
+        raise PermissionDenied("Sign-up is closed on this board; ask an admin to invite you.")
+    email = normalise_email(email)
+    try:
+        name = _clean_name(name)
+    except ValidationError:
+        name = " ".join(name.split())[:NAME_MAX]  # a long name is trimmed, not refused
+    with transaction.atomic():
+        _ensure_email_free(email)
+        user = User(email=email, name=name, role=Role.MEMBER)
+        user.set_unusable_password()
+        user.save()
+        _user_event("user.created", user, user, role=Role.MEMBER)
+    return user

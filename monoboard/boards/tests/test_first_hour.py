@@ -74,6 +74,7 @@ ADMIN_PAGES = [
     "/similar/",
     "/changelog/admin/",
     "/changelog/admin/new/",
+    "/settings/sign-in/",
 ]
 MENU_ENTRIES = [
     "Settings",
@@ -82,6 +83,7 @@ MENU_ENTRIES = [
     "Tags",
     "Duplicates",
     "Changelog",
+    "Sign-in",
     "People",
     "Email delivery",
     "Webhooks",
