@@ -271,7 +271,9 @@ def _claim(email_ids: list[int]) -> list[OutboxEmail]:
     drop the copy. Emails already sent, withheld or failed are left alone.
     """
     emails = list(
-        OutboxEmail.objects.select_related("user").filter(pk__in=email_ids, state__in=WAITING)
+        OutboxEmail.objects.select_related("user")
+        .filter(pk__in=email_ids, state__in=WAITING)
+        .order_by("pk")  # sent in the order they were queued
     )
     OutboxEmail.objects.filter(pk__in=[e.pk for e in emails], state__in=WAITING).update(
         state=OutboxState.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
