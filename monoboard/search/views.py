@@ -10,13 +10,21 @@ from django.views.decorators.http import require_safe
 from monoboard.boards import access
 from monoboard.boards.models import Status
 from monoboard.lib.cursor import BadCursor
+from monoboard.pagecache import anonymous_page_cache
 from monoboard.search import selectors
 
 MAX_QUERY = 200
 
 
 @require_safe
+@anonymous_page_cache
 def search(request: HttpRequest) -> HttpResponse:
+    """Results for anyone; visitors not signed in share each URL's page until any write.
+
+    The page of one query is the same for every visitor, and searches repeat
+    ("dark mode"); the page cache keys it by the whole URL and the newest
+    event, so a visitor never sees results older than the last write.
+    """
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     board_slug = request.GET.get("board", "").strip()
     status_slug = request.GET.get("status", "").strip()
