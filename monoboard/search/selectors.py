@@ -9,12 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import connections
 from django.db.models import Exists, OuterRef
 
 from monoboard.boards import access
 from monoboard.boards.models import Board, Post, Vote
+from monoboard.core.events import log_alias
+from monoboard.core.models import ConsumerPosition, Event
 from monoboard.search import backend
 from monoboard.search.backends.base import SearchHit
+from monoboard.search.sync import INDEX_CONSUMER
 
 if TYPE_CHECKING:
     from monoboard.boards.access import Actor
@@ -93,3 +97,23 @@ def similar_posts(title: str, *, viewer: Actor | None, board: Board) -> list[dic
         for post in (posts.get(hit.post_id) for hit in hits)
         if post is not None
     ]
+
+
+def index_caught_up() -> bool:
+    """Whether the index consumer has read every event in the log (one query).
+
+    Only then does a search page show the site as of the newest event, the
+    version the shared page cache files it under.
+    """
+    alias = log_alias(write=False)
+    qn = connections[alias].ops.quote_name
+    sql = (
+        f"SELECT (SELECT max(id) FROM {qn(Event._meta.db_table)}), "  # noqa: S608
+        f"(SELECT position FROM {qn(ConsumerPosition._meta.db_table)} WHERE name = %s)"
+    )
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [INDEX_CONSUMER])
+        row = cursor.fetchone()
+    if row is None or row[1] is None:
+        return False
+    return int(row[0] or 0) <= int(row[1])

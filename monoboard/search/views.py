@@ -17,14 +17,21 @@ MAX_QUERY = 200
 
 
 @require_safe
-@anonymous_page_cache
 def search(request: HttpRequest) -> HttpResponse:
     """Results for anyone; visitors not signed in share each URL's page until any write.
 
     The page of one query is the same for every visitor, and searches repeat
     ("dark mode"); the page cache keys it by the whole URL and the newest
-    event, so a visitor never sees results older than the last write.
+    event. The index follows the log a moment behind the write, so a page is
+    shared only while the index has read every event: a page filed under
+    the newest event then shows the site as of that event.
     """
+    if request.user.is_authenticated or not selectors.index_caught_up():
+        return _search(request)
+    return _shared_search(request)
+
+
+def _search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     board_slug = request.GET.get("board", "").strip()
     status_slug = request.GET.get("status", "").strip()
@@ -54,6 +61,9 @@ def search(request: HttpRequest) -> HttpResponse:
         "error": error,
     }
     return render(request, "search/search.html", context)
+
+
+_shared_search = anonymous_page_cache(_search)
 
 
 @require_safe

@@ -9,12 +9,15 @@ tests: the key moves on events, written only by real commits.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from django.test import Client
 
 from monoboard.accounts.models import User
+from monoboard.boards import services
+from monoboard.boards.models import Board
 from monoboard.core.consumers import drain
 from monoboard.pagecache import HEADER
 from monoboard.search.tests.conftest import MakePost
@@ -51,3 +54,34 @@ def test_signed_in_members_never_read_or_fill_the_cache(
     header, _ = served(member_client, "dark mode")
     assert header is None
     assert served(Client(), "dark mode")[0] == "miss"  # the member's page was not stored
+
+
+def test_no_page_is_shared_while_the_index_is_behind_the_log(
+    make_post: MakePost, outsider_client: Client, member: User, public_board: Board
+) -> None:
+    first = make_post("Dark mode", "Please add a dark mode.")
+    drain()
+    assert served(outsider_client, "dark mode") == ("miss", {first.pk})
+    # A write the index has not read yet: the page shows what the index
+    # holds, and is neither taken from nor put in the shared cache.
+    second = services.post_create(board=public_board, author=member, title="Dark mode, again")
+    assert served(Client(), "dark mode") == (None, {first.pk})
+    assert served(Client(), "dark mode") == (None, {first.pk})
+    drain()  # the worker's consumers catch up
+    assert served(Client(), "dark mode") == ("miss", {first.pk, second.pk})
+    assert served(Client(), "dark mode") == ("hit", {first.pk, second.pk})
+
+
+def test_a_reindex_makes_shared_pages_stale(make_post: MakePost, outsider_client: Client) -> None:
+    from django.core.management import call_command
+
+    from monoboard.search import backend
+
+    post = make_post("Dark mode", "Please add a dark mode.")
+    drain()
+    backend().clear()  # an index lost, e.g. a restored backup
+    assert served(outsider_client, "dark mode") == ("miss", set())
+    call_command("reindex", "--no-progress", stdout=io.StringIO())
+    assert served(Client(), "dark mode") == (None, {post.pk})  # the reindex is an event
+    drain()
+    assert served(Client(), "dark mode") == ("miss", {post.pk})
