@@ -50,8 +50,19 @@ def post_url(post: Post) -> str:
     return f"/b/{post.board.slug}/p/{post.pk}/"
 
 
-def _load(ids: list[int], viewer: Actor | None) -> dict[int, Post]:
+#: The columns a row of the search page shows (its hits need nothing else).
+PAGE_COLUMNS = (
+    "id", "title", "slug", "vote_count", "comment_count", "board_id", "status_id",
+    "board__id", "board__name", "board__slug", "status__id", "status__name", "status__color",
+)  # fmt: skip
+
+
+def _load(
+    ids: list[int], viewer: Actor | None, columns: tuple[str, ...] | None = None
+) -> dict[int, Post]:
     posts = Post.objects.filter(pk__in=ids).select_related("board", "status")
+    if columns is not None:
+        posts = posts.only(*columns)
     uid = access.member_id(viewer)
     if uid is not None:
         posts = posts.annotate(
@@ -68,12 +79,17 @@ def search_posts(
     status: Status | None = None,
     cursor: str | None = None,
     limit: int = 20,
+    columns: tuple[str, ...] | None = None,
 ) -> SearchPage:
-    """Raises monoboard.lib.cursor.BadCursor for a damaged cursor."""
+    """Raises monoboard.lib.cursor.BadCursor for a damaged cursor.
+
+    ``columns`` loads only those of each post (``PAGE_COLUMNS`` for the page);
+    by default the whole post, its board and status.
+    """
     found = backend().search(
         query, viewer=viewer, board=board, status=status, limit=limit, cursor=cursor
     )
-    posts = _load([hit.post_id for hit in found.hits], viewer)
+    posts = _load([hit.post_id for hit in found.hits], viewer, columns)
     results = [SearchResult(posts[h.post_id], h) for h in found.hits if h.post_id in posts]
     return SearchPage(
         results=results, next_cursor=found.next_cursor, ranked_among=found.ranked_among

@@ -48,6 +48,7 @@ def _search(request: HttpRequest) -> HttpResponse:
                 status=status,
                 cursor=request.GET.get("after") or None,
                 limit=settings.SEARCH_RESULTS_PER_PAGE,
+                columns=selectors.PAGE_COLUMNS,
             )
         except BadCursor as exc:
             error = str(exc)
