@@ -183,3 +183,33 @@ def test_a_batch_interrupted_halfway_sends_the_rest_once_after_restart(
         assert {a: len(ids) for a, ids in got.items() if len(ids) > 1} == {in_flight: 2}
         assert len(set(got[in_flight])) == 1
         assert len(server.inbox.messages) == 11
+
+
+def test_emails_of_every_shape_arrive_whole_over_smtp(jobs: Jobs, settings: Any) -> None:
+    """Curly quotes and accents, no HTML, and a line too long for SMTP (built by Django)."""
+    from monoboard.notifications import delivery
+
+    long_line = "word " * 300  # 1,500 characters: past SMTP's 998, so quoted-printable
+    shapes = {
+        "a@example.com": ("Zoë\u2019s “idea”", "Crème brûlée\n\nSecond paragraph.", "<p>Crème</p>"),
+        "b@example.com": ("Plain", "Only text, no HTML.", ""),
+        "c@example.com": ("Long", f"Start\n{long_line}\nEnd", f"<p>{long_line}</p>"),
+    }
+    with transaction.atomic():
+        services.outbox_add_many(
+            [
+                services.outbox_email(recipient=to, subject=subject, body=body, html_body=html)
+                for to, (subject, body, html) in shapes.items()
+            ]
+        )
+    with smtp_server() as server:
+        settings.MAILERS = smtp_mailer(server)
+        assert delivery.drain_outbox().sent == 3
+    received = {str(m["To"]): m for m in server.inbox.messages}
+    for to, (subject, body, html) in shapes.items():
+        message = received[to]
+        assert str(make_header(decode_header(message["Subject"]))) == subject
+        assert message["Message-ID"] and message["Date"]
+        plain, html_part = _parts(message)
+        assert plain.replace("\r\n", "\n").rstrip("\n") == body
+        assert html_part.replace("\r\n", "\n").rstrip("\n") == html
