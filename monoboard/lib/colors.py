@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -42,9 +43,13 @@ def mix(a: RGB, b: RGB, share_of_a: float) -> RGB:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def readable_ink(color: str, surface: str = "#ffffff", tint: float = 0.14) -> str:
     """The colour closest to ``color`` (mixed towards black, or white on a dark
-    surface) that reaches 4.5:1 on ``color`` tinted ``tint`` over ``surface``."""
+    surface) that reaches 4.5:1 on ``color`` tinted ``tint`` over ``surface``.
+
+    Cached: a page of search results asks it for every hit's status pill, and
+    a site has a handful of status colours."""
     base, ground = parse_hex(color), parse_hex(surface)
     background = mix(base, ground, tint)
     target: RGB = (0.0, 0.0, 0.0) if luminance(ground) > 0.18 else (255.0, 255.0, 255.0)

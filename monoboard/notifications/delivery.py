@@ -12,7 +12,9 @@ way.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,16 +24,17 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from monoboard.accounts.models import User
 from monoboard.boards import access
 from monoboard.boards.models import Comment, Post, SiteSettings
-from monoboard.notifications import links, selectors, services
+from monoboard.notifications import links, mime, selectors, services
 from monoboard.notifications.models import (
     Delivery,
     Kind,
@@ -126,12 +129,8 @@ def fan_out(event_kind: str, post_id: int, actor_id: int | None, data: dict[str,
         )
         for user in recipients
     ]
-    site = _site_context()
-    emails = [
-        _instant_email(user, post, post_url, message, site)
-        for user in recipients
-        if deliveries[user.pk] == Delivery.INSTANT
-    ]
+    instant = [user for user in recipients if deliveries[user.pk] == Delivery.INSTANT]
+    emails = _instant_emails(instant, post, post_url, message, _site_context())
     # Everything is rendered before the transaction opens: on SQLite it holds
     # the one write lock that every vote and comment on the site waits for.
     with transaction.atomic():
@@ -140,25 +139,74 @@ def fan_out(event_kind: str, post_id: int, actor_id: int | None, data: dict[str,
     return len(recipients)
 
 
-def _instant_email(
-    user: User, post: Post, post_url: str, message: Message, site: dict[str, Any]
-) -> OutboxEmail:
-    unsubscribe_url = links.unsubscribe_url(user.pk, message.kind)
-    context = _email_context(user, unsubscribe_url, site) | {
+#: Stand-ins for what differs per recipient, put in when a batch's templates
+#: are rendered once and replaced for each recipient afterwards.
+_NAME = "\x1bmonoboard-recipient-name\x1b"
+_UNSUBSCRIBE = "\x1bmonoboard-unsubscribe-url\x1b"
+_STAND_INS = re.compile(f"{_NAME}|{_UNSUBSCRIBE}")
+
+
+def _instant_emails(
+    users: list[User], post: Post, post_url: str, message: Message, site: dict[str, Any]
+) -> list[OutboxEmail]:
+    """Every instant email of one event, its two templates rendered once for all.
+
+    The templates are rendered with stand-ins for the recipient's name and
+    unsubscribe link, which each email then gets replaced by its own (HTML
+    escaped in the HTML body). The first email is also rendered in full and
+    compared: a template that does anything else with the recipient makes
+    every email render on its own, as before.
+    """
+    if not users:
+        return []
+    shared = {
         "message": message,
         "kind_label": Kind(message.kind).label,
         "post": post,
         "post_url": post_url,
     }
-    return services.outbox_email(
-        recipient=user.email,
-        subject=f"[{context['site_name']}] {message.text}",
-        body=render_to_string("notifications/email/event.txt", context),
-        html_body=render_to_string("notifications/email/event.html", context),
-        headers=_unsubscribe_headers(unsubscribe_url),
-        user=user,
-        kind=message.kind,
-        post_ids=[post.pk],
+    urls = links.unsubscribe_urls([int(user.pk) for user in users], message.kind)
+    batch = _render_event(site | shared | {"user_name": _NAME, "unsubscribe_url": _UNSUBSCRIBE})
+
+    def render(user: User) -> tuple[str, str]:
+        context = _email_context(user, urls[int(user.pk)], site) | shared
+        return _render_event(context | {"user_name": user.display_name})
+
+    def fill(user: User) -> tuple[str, str]:
+        plain = {_NAME: user.display_name, _UNSUBSCRIBE: urls[int(user.pk)]}
+        html = {key: escape(value) for key, value in plain.items()}
+        return (
+            _STAND_INS.sub(lambda m: plain[m.group(0)], batch[0]),
+            _STAND_INS.sub(lambda m: html[m.group(0)], batch[1]),
+        )
+
+    make = fill
+    if fill(users[0]) != render(users[0]):
+        logger.warning("event email templates vary per recipient: rendering each email")
+        make = render
+    subject = f"[{site['site_name']}] {message.text}"
+    emails = []
+    for user in users:
+        body, html_body = make(user)
+        emails.append(
+            services.outbox_email(
+                recipient=user.email,
+                subject=subject,
+                body=body,
+                html_body=html_body,
+                headers=_unsubscribe_headers(urls[int(user.pk)]),
+                user=user,
+                kind=message.kind,
+                post_ids=[post.pk],
+            )
+        )
+    return emails
+
+
+def _render_event(context: dict[str, Any]) -> tuple[str, str]:
+    return (
+        render_to_string("notifications/email/event.txt", context),
+        render_to_string("notifications/email/event.html", context),
     )
 
 
@@ -187,12 +235,22 @@ def _message_id(email: OutboxEmail) -> str:
 
 
 def _as_message(email: OutboxEmail) -> EmailMultiAlternatives:
+    headers = {"Message-ID": _message_id(email), **dict(email.headers)}
+    fast = mime.prepared(
+        subject=email.subject,
+        body=email.body,
+        html_body=email.html_body,
+        recipient=email.recipient,
+        headers=headers,
+    )
+    if fast is not None:
+        return fast
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.recipient],
-        headers={"Message-ID": _message_id(email), **dict(email.headers)},
+        headers=headers,
     )
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")
@@ -215,7 +273,9 @@ def _claim(email_ids: list[int]) -> list[OutboxEmail]:
     drop the copy. Emails already sent, withheld or failed are left alone.
     """
     emails = list(
-        OutboxEmail.objects.select_related("user").filter(pk__in=email_ids, state__in=WAITING)
+        OutboxEmail.objects.select_related("user")
+        .filter(pk__in=email_ids, state__in=WAITING)
+        .order_by("pk")  # sent in the order they were queued
     )
     OutboxEmail.objects.filter(pk__in=[e.pk for e in emails], state__in=WAITING).update(
         state=OutboxState.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
@@ -238,10 +298,31 @@ def _deliver(email: OutboxEmail, backend: BaseEmailBackend, posts: dict[int, Pos
         if _record_failure(sendable, exc):
             return "failed"
         raise SendFailed(f"email {email.pk}: {exc}") from exc
-    OutboxEmail.objects.filter(pk=email.pk).update(
-        state=OutboxState.SENT, sent_at=timezone.now(), last_error=""
-    )
+    _mark_sent(int(email.pk))
     return "sent"
+
+
+def _mark_sent(email_id: int) -> None:
+    """Record one email as sent, the moment the server took it: one prepared UPDATE.
+
+    Each email is recorded on its own, so a worker that dies mid-batch
+    leaves at most the one email in flight to be sent again (with its
+    Message-ID). The statement is written once; the ORM's per-call query
+    building cost more than the write itself.
+    """
+    conn = connections[router.db_for_write(OutboxEmail)]
+    sent_at = OutboxEmail._meta.get_field("sent_at").get_db_prep_value(timezone.now(), conn)
+    with conn.cursor() as cursor:
+        cursor.execute(_mark_sent_sql(conn.alias), [OutboxState.SENT.value, sent_at, email_id])
+
+
+@functools.cache
+def _mark_sent_sql(alias: str) -> str:
+    qn = connections[alias].ops.quote_name
+    return (
+        f"UPDATE {qn(OutboxEmail._meta.db_table)} SET {qn('state')} = %s, "  # noqa: S608
+        f"{qn('sent_at')} = %s, {qn('last_error')} = '' WHERE {qn('id')} = %s"
+    )
 
 
 def _posts_of(emails: list[OutboxEmail]) -> dict[int, Post]:

@@ -46,3 +46,11 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
 def unsubscribe_url(user_id: int, kind: str) -> str:
     path = reverse("notifications:unsubscribe", kwargs={"token": unsubscribe_token(user_id, kind)})
     return absolute(path)
+
+
+def unsubscribe_urls(user_ids: list[int], kind: str) -> dict[int, str]:
+    """:func:`unsubscribe_url` for many users of one kind; the URL is resolved once."""
+    stand_in = "monoboard-token"
+    template = absolute(reverse("notifications:unsubscribe", kwargs={"token": stand_in}))
+    head, _, tail = template.partition(stand_in)
+    return {uid: f"{head}{unsubscribe_token(uid, kind)}{tail}" for uid in user_ids}

@@ -10,14 +10,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Exists, OuterRef
 
 from monoboard.boards import access
 from monoboard.boards.models import Board, Post, Vote
+from monoboard.core.events import log_alias
+from monoboard.core.models import ConsumerPosition, Event
 from monoboard.search import backend
 from monoboard.search.backends import terms
 from monoboard.search.backends.base import SearchHit
 from monoboard.similar import selectors as semantic
+from monoboard.search.sync import INDEX_CONSUMER
 
 if TYPE_CHECKING:
     from monoboard.boards.access import Actor
@@ -60,8 +64,19 @@ def post_url(post: Post) -> str:
     return f"/b/{post.board.slug}/p/{post.pk}/"
 
 
-def _load(ids: list[int], viewer: Actor | None) -> dict[int, Post]:
+#: The columns a row of the search page shows (its hits need nothing else).
+PAGE_COLUMNS = (
+    "id", "title", "slug", "vote_count", "comment_count", "board_id", "status_id",
+    "board__id", "board__name", "board__slug", "status__id", "status__name", "status__color",
+)  # fmt: skip
+
+
+def _load(
+    ids: list[int], viewer: Actor | None, columns: tuple[str, ...] | None = None
+) -> dict[int, Post]:
     posts = Post.objects.filter(pk__in=ids).select_related("board", "status")
+    if columns is not None:
+        posts = posts.only(*columns)
     uid = access.member_id(viewer)
     if uid is not None:
         posts = posts.annotate(
@@ -78,12 +93,17 @@ def search_posts(
     status: Status | None = None,
     cursor: str | None = None,
     limit: int = 20,
+    columns: tuple[str, ...] | None = None,
 ) -> SearchPage:
-    """Raises monoboard.lib.cursor.BadCursor for a damaged cursor."""
+    """Raises monoboard.lib.cursor.BadCursor for a damaged cursor.
+
+    ``columns`` loads only those of each post (``PAGE_COLUMNS`` for the page);
+    by default the whole post, its board and status.
+    """
     found = backend().search(
         query, viewer=viewer, board=board, status=status, limit=limit, cursor=cursor
     )
-    posts = _load([hit.post_id for hit in found.hits], viewer)
+    posts = _load([hit.post_id for hit in found.hits], viewer, columns)
     results = [SearchResult(posts[h.post_id], h) for h in found.hits if h.post_id in posts]
     return SearchPage(
         results=results, next_cursor=found.next_cursor, ranked_among=found.ranked_among
@@ -134,3 +154,23 @@ def similar_posts(title: str, *, viewer: Actor | None, board: Board) -> list[dic
         for post in (posts.get(pk) for pk in ids)
         if post is not None
     ]
+
+
+def index_caught_up() -> bool:
+    """Whether the index consumer has read every event in the log (one query).
+
+    Only then does a search page show the site as of the newest event, the
+    version the shared page cache files it under.
+    """
+    alias = log_alias(write=False)
+    qn = connections[alias].ops.quote_name
+    sql = (
+        f"SELECT (SELECT max(id) FROM {qn(Event._meta.db_table)}), "  # noqa: S608
+        f"(SELECT position FROM {qn(ConsumerPosition._meta.db_table)} WHERE name = %s)"
+    )
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [INDEX_CONSUMER])
+        row = cursor.fetchone()
+    if row is None or row[1] is None:
+        return False
+    return int(row[0] or 0) <= int(row[1])

@@ -33,7 +33,11 @@ INDEXED_EVENTS = frozenset(
 )
 
 
-@batch_consumer("search.index", INDEXED_EVENTS)
+#: The consumer's name in the log (its position says how far the index has read).
+INDEX_CONSUMER = "search.index"
+
+
+@batch_consumer(INDEX_CONSUMER, INDEXED_EVENTS)
 def on_events(events: list[DomainEvent]) -> None:
     """Re-index each post the batch touched, once, in one index update."""
     post_ids = sorted({event.post_id for event in events if event.post_id is not None})

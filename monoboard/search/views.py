@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 from monoboard.boards import access
 from monoboard.boards.models import Status
 from monoboard.lib.cursor import BadCursor
+from monoboard.pagecache import anonymous_page_cache
 from monoboard.search import selectors
 
 MAX_QUERY = 200
@@ -17,6 +18,20 @@ MAX_QUERY = 200
 
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
+    """Results for anyone; visitors not signed in share each URL's page until any write.
+
+    The page of one query is the same for every visitor, and searches repeat
+    ("dark mode"); the page cache keys it by the whole URL and the newest
+    event. The index follows the log a moment behind the write, so a page is
+    shared only while the index has read every event: a page filed under
+    the newest event then shows the site as of that event.
+    """
+    if request.user.is_authenticated or not selectors.index_caught_up():
+        return _search(request)
+    return _shared_search(request)
+
+
+def _search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     board_slug = request.GET.get("board", "").strip()
     status_slug = request.GET.get("status", "").strip()
@@ -33,6 +48,7 @@ def search(request: HttpRequest) -> HttpResponse:
                 status=status,
                 cursor=request.GET.get("after") or None,
                 limit=settings.SEARCH_RESULTS_PER_PAGE,
+                columns=selectors.PAGE_COLUMNS,
             )
         except BadCursor as exc:
             error = str(exc)
@@ -46,6 +62,9 @@ def search(request: HttpRequest) -> HttpResponse:
         "error": error,
     }
     return render(request, "search/search.html", context)
+
+
+_shared_search = anonymous_page_cache(_search)
 
 
 @require_safe

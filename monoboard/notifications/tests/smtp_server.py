@@ -29,6 +29,8 @@ class Inbox:
     logins: list[str] = field(default_factory=list)
     #: Messages to take in but never answer (a sender that dies mid-send).
     stall: int = 0
+    #: Take in the n-th message (counting from 1) but never answer it.
+    stall_at: int = 0
     #: Recipients the server refuses.
     refuse: set[str] = field(default_factory=set)
 
@@ -42,8 +44,8 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
-        if self.stall > 0:
-            self.stall -= 1
+        if self.stall > 0 or len(self.messages) == self.stall_at:
+            self.stall = max(self.stall - 1, 0)
             await asyncio.sleep(120)
         return "250 Message accepted"
 

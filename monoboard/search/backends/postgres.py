@@ -115,7 +115,8 @@ class PostgresBackend:
             " ".join(words[:-1]),
             # Stems are short ("notifications" -> "notif"): a long half-typed
             # word only finds its stem through its first few letters.
-            f"{words[-1][:PREFIX_LETTERS]}:*",
+            # One or two letters are a whole word (terms.MIN_PREFIX_LETTERS).
+            f"{words[-1][:PREFIX_LETTERS]}:*" if terms.is_prefix(words[-1]) else words[-1],
         ]
         pool = rank_pool()
         with connections[read_alias()].cursor() as cur:

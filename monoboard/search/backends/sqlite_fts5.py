@@ -102,10 +102,12 @@ class SqliteFts5Backend:
         words = terms.words(query)
         if not words:
             return SearchResults(hits=[], next_cursor=None)
-        with connections[read_alias()].cursor() as cur:
-            # Whole known words for the half-typed last word: a stemmed prefix
-            # ("notificati") would miss the stemmed word ("notif").
-            more = spelling.completions(cur, words[-1])
+        more: list[str] = []
+        if terms.is_prefix(words[-1]):
+            with connections[read_alias()].cursor() as cur:
+                # Whole known words for the half-typed last word: a stemmed prefix
+                # ("notificati") would miss the stemmed word ("notif").
+                more = spelling.completions(cur, words[-1])
         match = terms.fts5_all_words(words, last_also=more)
         board_ids = _visible_board_ids(viewer, board)
         if not board_ids:

@@ -11,6 +11,9 @@ import re
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 12
+#: Letters a last word needs before it also matches the words it begins: a
+#: one- or two-letter prefix begins a large share of every indexed word.
+MIN_PREFIX_LETTERS = 3
 
 #: Words too common to say anything about a title.
 _STOP_WORDS_TEXT = """
@@ -43,10 +46,15 @@ def trigrams(word_list: list[str]) -> set[str]:
     return grams
 
 
+def is_prefix(word: str) -> bool:
+    """Whether a last word is long enough to match the words it begins."""
+    return len(word) >= MIN_PREFIX_LETTERS
+
+
 def fts5_all_words(word_list: list[str], *, last_also: list[str] | None = None) -> str:
     """Every word required (already cleaned by :func:`words`), the last also as
     any of ``last_also`` (known words it begins) and, unless it is one of them
-    (a whole word, already typed), as a prefix.
+    (a whole word, already typed) or shorter than MIN_PREFIX_LETTERS, as a prefix.
 
     A prefix term makes FTS5 merge the lists of every indexed word it begins,
     on every query that uses it: on a large site that is most of a search's
@@ -55,7 +63,8 @@ def fts5_all_words(word_list: list[str], *, last_also: list[str] | None = None) 
     parts = [fts5_quote(w) for w in word_list]
     if parts:
         last, also = word_list[-1], last_also or []
-        options = [parts[-1], *([] if last in also else [f"{parts[-1]}*"])]
+        whole = last in also or not is_prefix(last)
+        options = [parts[-1], *([] if whole else [f"{parts[-1]}*"])]
         options += [fts5_quote(w) for w in also if w != last]
         parts[-1] = "(" + " OR ".join(options) + ")" if len(options) > 1 else options[0]
     return " AND ".join(parts)
