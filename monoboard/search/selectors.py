@@ -20,8 +20,8 @@ from monoboard.core.models import ConsumerPosition, Event
 from monoboard.search import backend
 from monoboard.search.backends import terms
 from monoboard.search.backends.base import SearchHit
-from monoboard.similar import selectors as semantic
 from monoboard.search.sync import INDEX_CONSUMER
+from monoboard.similar import selectors as semantic
 
 if TYPE_CHECKING:
     from monoboard.boards.access import Actor
