@@ -19,5 +19,6 @@ urlpatterns = [
     path("search/", include("monoboard.search.urls")),
     path("api/", include("monoboard.api.urls")),
     path("webhooks/", include("monoboard.webhooks.urls")),
+    path("sso/", include("monoboard.sso.urls")),
     path("", include("monoboard.boards.urls")),
 ]
