@@ -16,6 +16,7 @@ from monoboard.api.routers import (
     boards,
     catalog,
     comments,
+    companies,
     posts,
     site,
     tokens,
@@ -71,5 +72,5 @@ api = MonoboardAPI(
     openapi_url="/openapi.json",
 )
 errors.install(api)
-for module in (boards, posts, votes, comments, attachments, catalog, site, tokens):
+for module in (boards, posts, votes, comments, attachments, catalog, site, tokens, companies):
     api.add_router("", module.router)
