@@ -187,7 +187,7 @@ def widget_frame(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "sso/widget_frame.html",
-        {"origins_json": json.dumps(origins), "board_url": settings.SITE_URL},
+        {"origins": origins, "board_url": settings.SITE_URL},
     )
     policy = dict(settings.SECURE_CSP)
     policy["frame-ancestors"] = origins or ["'none'"]
