@@ -80,6 +80,9 @@ def world(
     with django_capture_on_commit_callbacks(execute=True):
         post = boards.post_create(board=board, author=moderator, title=TITLE, body="CSV, monthly")
         (attachment,) = boards.attachments_add(post=post, actor=moderator, uploads=[png_upload()])
+        boards.post_set_status(
+            post=post, actor=moderator, status=Status.objects.get(slug="planned")
+        )
     drain()  # the search index
     insider = make_user("ina@customer.example", name="Ina Insider")
     free_client, free = sso_client(secret, "c-free", "fred@customer.example", "free")
@@ -137,6 +140,8 @@ def surfaces(client: Client, w: World) -> dict[str, bool]:
         == 200,
         "event stream": stream_status(client, f"/events/?post={w.post.pk}") == 200,
         "attachment": client.get(f"/attachments/{w.attachment.key}/").status_code == 200,
+        "roadmap": f"/p/{w.post.pk}" in client.get("/roadmap/").content.decode(),
+        "api roadmap": f"/p/{w.post.pk}/" in client.get("/api/v1/roadmap").content.decode(),
     }
 
 
