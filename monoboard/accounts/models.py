@@ -67,7 +67,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     #: The person's own monthly revenue when the token names no company.
     monthly_revenue = models.PositiveBigIntegerField(default=0)
     #: Roles from the token, comma-wrapped (",beta,staff,") for board access rules.
-    sso_roles = models.CharField(max_length=300, blank=True)
+    sso_roles = models.CharField(max_length=850, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -125,9 +125,7 @@ def identify(*, token: str) -> User:
             user.plan = claims.plan[:60].lower()
             if claims.monthly_revenue is not None:
                 user.monthly_revenue = claims.monthly_revenue
-            user.sso_roles = (
-                "," + ",".join(sorted(set(claims.roles)))[:298] + "," if claims.roles else ""
-            )
+            user.sso_roles = "," + ",".join(claims.roles) + "," if claims.roles else ""
             user.save()
             emit(
                 DomainEvent(

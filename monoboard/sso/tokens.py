@@ -96,12 +96,35 @@ def _text(payload: dict[str, Any], key: str) -> str:
     return str(value).strip()
 
 
+#: The largest monthly revenue a token may give (sums of many stay within 64 bits).
+REVENUE_MAX = 10**12
+ROLES_MAX = 20
+ROLE_LENGTH_MAX = 40
+
+
 def _amount(value: Any, key: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise TokenRefused(f"The claim {key!r} must be a number of at least 0.")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= REVENUE_MAX
+    ):
+        raise TokenRefused(f"The claim {key!r} must be a number from 0 to {REVENUE_MAX}.")
     return round(value)
+
+
+def _roles(value: Any) -> list[str]:
+    roles = value or []
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise TokenRefused("The claim 'roles' must be a list of names.")
+    names = [r.strip().lower() for r in roles if r.strip()]
+    if len(names) > ROLES_MAX or any(len(r) > ROLE_LENGTH_MAX or "," in r for r in names):
+        raise TokenRefused(
+            f"The claim 'roles' takes at most {ROLES_MAX} names of at most "
+            f"{ROLE_LENGTH_MAX} characters, without commas."
+        )
+    return sorted(set(names))
 
 
 def decode(token: str, config: SSOSettings) -> Claims:
@@ -167,9 +190,6 @@ def decode(token: str, config: SSOSettings) -> Claims:
                 company_claim.get("monthly_revenue"), "company.monthly_revenue"
             ),
         )
-    roles = payload.get("roles") or []
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise TokenRefused("The claim 'roles' must be a list of names.")
     return Claims(
         jti=_text(payload, "jti"),
         expires_at=expires_at,
@@ -180,5 +200,5 @@ def decode(token: str, config: SSOSettings) -> Claims:
         company=company,
         plan=_text(payload, "plan"),
         monthly_revenue=_amount(payload.get("monthly_revenue"), "monthly_revenue"),
-        roles=[r.strip().lower() for r in roles if r.strip()],
+        roles=_roles(payload.get("roles")),
     )

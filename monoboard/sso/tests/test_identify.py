@@ -161,6 +161,13 @@ def test_required_claims_and_bad_fields_make_no_person(secret: str) -> None:
     assert "valid email" in refused(hs256(secret, email="not-an-address"))
     assert "avatar" in refused(hs256(secret, avatar="javascript:alert(1)"))
     assert "monthly_revenue" in refused(hs256(secret, monthly_revenue=-5))
+    assert "monthly_revenue" in refused(hs256(secret, monthly_revenue=1e30))
+    assert "company.monthly_revenue" in refused(
+        hs256(secret, company={"id": "a", "monthly_revenue": "lots"})
+    )
+    assert "'roles'" in refused(hs256(secret, roles=["a,b"]))
+    assert "'roles'" in refused(hs256(secret, roles=[f"r{i}" for i in range(21)]))
+    assert "'roles'" in refused(hs256(secret, roles="admin"))
     assert "company" in refused(hs256(secret, company="Acme"))
     assert "lives too long" in refused(hs256(secret, exp=int(time.time()) + 7 * 86400))
 
