@@ -14,7 +14,7 @@ import pytest
 
 from monoboard.accounts.models import User
 from monoboard.boards import services as boards
-from monoboard.boards.models import Board, Post, Vote
+from monoboard.boards.models import Board, Post, Status, Vote
 from monoboard.core.consumers import drain
 from monoboard.sso.tests.conftest import hs256, make_secret, save_settings
 
@@ -72,9 +72,15 @@ def customer() -> Iterator[CustomerSite]:
 
 
 def test_embedded_widget_identifies_posts_and_votes(
-    live_server: Any, admin: User, moderator: User, customer: CustomerSite
+    live_server: Any,
+    admin: User,
+    moderator: User,
+    customer: CustomerSite,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the moderator acts mid-test
 
     board = Board.objects.create(name="Ideas", slug="ideas")
     existing = boards.post_create(board=board, author=moderator, title="Dark mode for the editor")
@@ -110,12 +116,20 @@ def test_embedded_widget_identifies_posts_and_votes(
             panel.locator("#mb-submit").focus()
             page.keyboard.press("Enter")
             expect(panel.locator("#mb-posted")).to_contain_text("Keyboard shortcuts for everything")
-            # Your posts list the new post and the voted one with their statuses.
+            # Your posts list the new post and the voted one with their statuses,
+            # and a status changed since the panel last looked is announced.
+            expect(panel.locator("[data-testid=mine] li")).to_have_count(2)
+            created = Post.objects.get(title="Keyboard shortcuts for everything")
+            planned = Status.objects.get(slug="planned")
+            boards.post_set_status(post=created, actor=moderator, status=planned)
             panel.locator("#tab-new").focus()
             page.keyboard.press("ArrowRight")
             page.keyboard.press("ArrowRight")
             expect(panel.locator("#tab-mine")).to_have_attribute("aria-selected", "true")
             expect(panel.locator("[data-testid=mine] li")).to_have_count(2)
+            expect(panel.locator("[data-testid=status-changes]")).to_contain_text(
+                f"Keyboard shortcuts for everything: Open → {planned.name}"
+            )
             # Escape closes the panel and gives focus back to the button.
             page.keyboard.press("Escape")
             expect(button).to_have_attribute("aria-expanded", "false")
