@@ -139,6 +139,7 @@ def surfaces(client: Client, w: World) -> dict[str, bool]:
         ).status_code
         == 200,
         "event stream": stream_status(client, f"/events/?post={w.post.pk}") == 200,
+        "board stream": stream_status(client, f"/events/?board={w.board.slug}") == 200,
         "attachment": client.get(f"/attachments/{w.attachment.key}/").status_code == 200,
         "roadmap": f"/p/{w.post.pk}" in client.get("/roadmap/").content.decode(),
         "api roadmap": f"/p/{w.post.pk}/" in client.get("/api/v1/roadmap").content.decode(),
