@@ -15,7 +15,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from monoboard.accounts.models import Company, User
 from monoboard.boards import access
 from monoboard.boards.models import Post, Vote
-from monoboard.lib import cacheaside
 from monoboard.sso.models import SSOSettings
 
 
@@ -24,8 +23,12 @@ def _load() -> SSOSettings:
 
 
 def sso_settings() -> SSOSettings:
-    """The settings row (unsaved defaults before an admin saves any); cached per site version."""
-    return cacheaside.cached("sso-settings", "site", _load)
+    """The settings row (unsaved defaults before an admin saves any).
+
+    Read from the database each time (one small query, on sign-in and the
+    widget's pages only), so the secret is never copied into a shared cache.
+    """
+    return _load()
 
 
 # --- revenue of voters (admins) -----------------------------------------------------
