@@ -5,12 +5,13 @@ similar one, and the post appears on the board. Keyboard only for the panel."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from monoboard.accounts.models import User
 from monoboard.boards import services as boards
@@ -63,6 +64,31 @@ class CustomerSite:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
+def set_planned(moderator: User) -> Status:
+    created = Post.objects.get(title="Keyboard shortcuts for everything")
+    planned = Status.objects.get(slug="planned")
+    boards.post_set_status(post=created, actor=moderator, status=planned)
+    return planned
+
+
+def in_own_thread[T](work: Callable[[], T]) -> T:
+    """Database work while Playwright drives the browser: in a thread of its own
+    (whose connection is closed after), not in Playwright's event loop."""
+    done: list[T] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert done, "the work failed; see the thread's exception above"
+    return done[0]
+
+
 @pytest.fixture
 def customer() -> Iterator[CustomerSite]:
     site = CustomerSite()
@@ -76,11 +102,8 @@ def test_embedded_widget_identifies_posts_and_votes(
     admin: User,
     moderator: User,
     customer: CustomerSite,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the moderator acts mid-test
 
     board = Board.objects.create(name="Ideas", slug="ideas")
     existing = boards.post_create(board=board, author=moderator, title="Dark mode for the editor")
@@ -119,9 +142,7 @@ def test_embedded_widget_identifies_posts_and_votes(
             # Your posts list the new post and the voted one with their statuses,
             # and a status changed since the panel last looked is announced.
             expect(panel.locator("[data-testid=mine] li")).to_have_count(2)
-            created = Post.objects.get(title="Keyboard shortcuts for everything")
-            planned = Status.objects.get(slug="planned")
-            boards.post_set_status(post=created, actor=moderator, status=planned)
+            planned = in_own_thread(lambda: set_planned(moderator))
             panel.locator("#tab-new").focus()
             page.keyboard.press("ArrowRight")
             page.keyboard.press("ArrowRight")
