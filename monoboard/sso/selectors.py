@@ -135,6 +135,7 @@ def safe_next(next_url: str) -> str:
         and url_has_allowed_host_and_scheme(next_url, allowed_hosts=None)
         and next_url.startswith("/")
         and not next_url.startswith("//")
+        and not any(ord(c) < 32 for c in next_url)
     ):
         return next_url
     return "/"

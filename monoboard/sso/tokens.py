@@ -93,6 +93,8 @@ def _text(payload: dict[str, Any], key: str) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise TokenRefused(f"The claim {key!r} must be text.")
+    if any(ord(c) < 32 for c in str(value)):
+        raise TokenRefused(f"The claim {key!r} holds control characters.")
     return str(value).strip()
 
 
@@ -119,6 +121,8 @@ def _roles(value: Any) -> list[str]:
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise TokenRefused("The claim 'roles' must be a list of names.")
     names = [r.strip().lower() for r in roles if r.strip()]
+    if any(ord(c) < 32 for r in names for c in r):
+        raise TokenRefused("The claim 'roles' holds control characters.")
     if len(names) > ROLES_MAX or any(len(r) > ROLE_LENGTH_MAX or "," in r for r in names):
         raise TokenRefused(
             f"The claim 'roles' takes at most {ROLES_MAX} names of at most "

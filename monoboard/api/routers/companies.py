@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from monoboard.api.auth import actor
-from monoboard.api.schemas import PathId
+from monoboard.api.schemas import Input, PathId
 from monoboard.boards import access, selectors
 from monoboard.sso import selectors as sso
 
@@ -43,7 +43,7 @@ class RevenuePostOut(Schema):
     revenue: int
 
 
-class RevenueQuery(Schema):
+class RevenueQuery(Input):
     board: str = ""
     min_revenue: Annotated[int | None, Field(ge=0, le=2**62)] = None
     company: Annotated[str, Field(max_length=120)] = ""

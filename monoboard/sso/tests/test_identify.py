@@ -168,6 +168,11 @@ def test_required_claims_and_bad_fields_make_no_person(secret: str) -> None:
     assert "'roles'" in refused(hs256(secret, roles=["a,b"]))
     assert "'roles'" in refused(hs256(secret, roles=[f"r{i}" for i in range(21)]))
     assert "'roles'" in refused(hs256(secret, roles="admin"))
+    assert "control characters" in refused(hs256(secret, name="Pat\x00"))
+    assert "control characters" in refused(hs256(secret, id="a\x00"))
+    assert "control characters" in refused(hs256(secret, plan="pro\x00"))
+    assert "control characters" in refused(hs256(secret, company={"id": "a", "name": "A\x00"}))
+    assert "control characters" in refused(hs256(secret, roles=["a\x00"]))
     assert "company" in refused(hs256(secret, company="Acme"))
     assert "lives too long" in refused(hs256(secret, exp=int(time.time()) + 7 * 86400))
 
@@ -306,6 +311,8 @@ def test_a_foreign_next_is_not_followed(secret: str) -> None:
     _, response = callback(hs256(secret), "https://evil.example/")
     assert response["Location"] == "/"
     _, response = callback(hs256(secret, jti="j2"), "//evil.example/")
+    assert response["Location"] == "/"
+    _, response = callback(hs256(secret, jti="j3"), "/roadmap/\x00\r\nX: y")
     assert response["Location"] == "/"
 
 

@@ -128,3 +128,11 @@ def test_the_post_page_and_the_revenue_page_for_admins(posts: Posts, admin: User
     bad = client.get("/sso/revenue/", {"min_revenue": "-5"})
     assert bad.status_code == 400
     assert "greater than or equal to 0" in bad.content.decode()
+
+
+@pytest.mark.parametrize("params", [{"board": "\x00"}, {"company": "a\x00b"}, {"limit": 0}])
+def test_odd_filters_are_an_answer_not_an_error(
+    posts: Posts, admin: User, params: dict[str, Any]
+) -> None:
+    response = api(admin, "/revenue/posts", **params)
+    assert response.status_code in (200, 400, 422), response.content
