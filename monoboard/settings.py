@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "monoboard.imports",
     "monoboard.changelog",
     "monoboard.identity",
+    "monoboard.sso",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "monoboard.accounts.middleware.FirstRunMiddleware",
+    # Redirect single sign-on: visitors without a session go to the customer's login.
+    "monoboard.sso.middleware.RedirectSSOMiddleware",
 ]
 
 ROOT_URLCONF = "monoboard.urls"
@@ -490,6 +493,16 @@ API_ANON_RATE_LIMIT_PER_MINUTE = env_int("API_ANON_RATE_LIMIT_PER_MINUTE", 60, m
 API_ACCESS_TOKEN_TTL_S = env_int("API_ACCESS_TOKEN_TTL_S", 15 * 60, minimum=30)
 API_REFRESH_TOKEN_TTL_S = env_int("API_REFRESH_TOKEN_TTL_S", 7 * 24 * 3600, minimum=60)
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+
+# --- Single sign-on and the widget (monoboard/sso, docs/accounts.md) ---------
+#: A signed identify token may live at most this long (exp - iat); its id is
+#: remembered until it expires, so a replay is refused.
+SSO_TOKEN_MAX_AGE_S = env_int("SSO_TOKEN_MAX_AGE_S", 3600, minimum=30, maximum=86400)
+SSO_CLOCK_SKEW_S = env_int("SSO_CLOCK_SKEW_S", 30, minimum=0, maximum=600)
+SSO_JWKS_CACHE_S = env_int("SSO_JWKS_CACHE_S", 300, minimum=10)
+SSO_JWKS_TIMEOUT_S = env_int("SSO_JWKS_TIMEOUT_S", 5, minimum=1, maximum=60)
+#: A token naming an unknown key id fetches the JWKS again at most this often.
+SSO_JWKS_REFETCH_S = env_int("SSO_JWKS_REFETCH_S", 30, minimum=0)
 
 # --- Webhooks (monoboard/webhooks, docs/webhooks.md) --------------------------
 WEBHOOKS_TIMEOUT_S = env_float("WEBHOOKS_TIMEOUT_S", 10.0, minimum=0.5)

@@ -24,5 +24,6 @@ urlpatterns = [
     path("api/", include("monoboard.api.urls")),
     path("webhooks/", include("monoboard.webhooks.urls")),
     path("changelog/", include("monoboard.changelog.urls")),
+    path("sso/", include("monoboard.sso.urls")),
     path("", include("monoboard.boards.urls")),
 ]

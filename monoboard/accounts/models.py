@@ -30,6 +30,23 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
+class Company(models.Model):
+    """A customer company, named by the customer's own id in signed SSO tokens."""
+
+    external_id = models.CharField(max_length=128, unique=True)
+    name = models.CharField(max_length=120, blank=True)
+    #: Monthly revenue from this company, in whole currency units (from identify).
+    monthly_revenue = models.PositiveBigIntegerField(default=0)
+    plan = models.CharField(max_length=60, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "companies"
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=80, blank=True)
@@ -39,6 +56,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Off by default: showing a Gravatar tells gravatar.com who looks at pages.
     use_gravatar = models.BooleanField(default=False)
     is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
+    # Single sign-on (monoboard/sso, docs/accounts.md "Single sign-on"): the
+    # customer's own id for this person, and what their signed token said.
+    external_id = models.CharField(max_length=128, unique=True, null=True, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
+    )
+    plan = models.CharField(max_length=60, blank=True)
+    #: The person's own monthly revenue when the token names no company.
+    monthly_revenue = models.PositiveBigIntegerField(default=0)
+    #: Roles from the token, comma-wrapped (",beta,staff,") for board access rules.
+    sso_roles = models.CharField(max_length=850, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -17,6 +17,7 @@ from monoboard.api.routers import (
     catalog,
     changelog,
     comments,
+    companies,
     posts,
     site,
     tokens,
@@ -72,5 +73,16 @@ api = MonoboardAPI(
     openapi_url="/openapi.json",
 )
 errors.install(api)
-for module in (boards, posts, votes, comments, attachments, catalog, site, tokens, changelog):
+for module in (
+    boards,
+    posts,
+    votes,
+    comments,
+    attachments,
+    catalog,
+    site,
+    tokens,
+    changelog,
+    companies,
+):
     api.add_router("", module.router)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from monoboard.boards.models import Board, Comment, Post
@@ -52,15 +52,76 @@ if TYPE_CHECKING:
     Actor = User | AnonymousUser
 
 
+def _listed(value: str) -> list[str]:
+    """The items of a comma-wrapped list (",a,b,")."""
+    return [item for item in value.split(",") if item]
+
+
+def email_domain(user: Actor | None) -> str:
+    email = str(getattr(user, "email", "") or "")
+    return email.rsplit("@", 1)[-1].lower() if "@" in email else ""
+
+
+def _rules_q(user: Actor | None) -> Q:
+    """Boards whose access rules (beyond public/private) ``user`` meets, as SQL.
+
+    Kept equal to :func:`meets_access_rules`, its Python twin for one board.
+    """
+    if not is_member(user):
+        return Q(sso_only=False, allowed_email_domains="", allowed_roles="", allowed_plans="")
+    if is_moderator(user):
+        return Q()
+    q = Q(allowed_email_domains="") | Q(allowed_email_domains__contains=f",{email_domain(user)},")
+    if not getattr(user, "external_id", None):
+        q &= Q(sso_only=False)
+    roles = Q(allowed_roles="")
+    for role in _listed(str(getattr(user, "sso_roles", ""))):
+        roles |= Q(allowed_roles__contains=f",{role},")
+    plans = Q(allowed_plans="")
+    for plan in {p for p in (_plan_of(user),) if p}:
+        plans |= Q(allowed_plans__contains=f",{plan},")
+    return q & roles & plans
+
+
+def _plan_of(user: Actor | None) -> str:
+    """The person's plan, as their last signed token said."""
+    return str(getattr(user, "plan", "") or "").lower()
+
+
+def meets_access_rules(user: Actor | None, board: Board) -> bool:
+    """Whether ``user`` meets the board's allowed domains, SSO-only, roles and plans."""
+    if not board.has_access_rules:
+        return True
+    if not is_member(user):
+        return False
+    if is_moderator(user):
+        return True
+    domains = _listed(board.allowed_email_domains)
+    if domains and email_domain(user) not in domains:
+        return False
+    if board.sso_only and not getattr(user, "external_id", None):
+        return False
+    roles = _listed(board.allowed_roles)
+    if roles and not set(roles) & set(_listed(str(getattr(user, "sso_roles", "")))):
+        return False
+    plans = _listed(board.allowed_plans)
+    return not plans or _plan_of(user) in plans
+
+
 def visible_boards(user: Actor | None) -> QuerySet[Board]:
     boards = Board.objects.all()
     if not is_member(user):
         boards = boards.filter(is_private=False)
-    return boards
+    return boards.filter(_rules_q(user))
 
 
 def can_view_board(user: Actor | None, board: Board) -> bool:
-    return not board.is_private or is_member(user)
+    return (not board.is_private or is_member(user)) and meets_access_rules(user, board)
+
+
+def is_public_post(post: Post) -> bool:
+    """Whether visitors who are not signed in may read ``post`` (shared caches, webhooks)."""
+    return post.board.is_public and post.hidden_at is None
 
 
 def can_view_post(user: Actor | None, post: Post) -> bool:

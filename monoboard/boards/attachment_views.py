@@ -45,7 +45,7 @@ def _download_name(row: Attachment, content_type: str, suffix: str = "") -> str:
 def _is_public(row: Attachment) -> bool:
     post = row.post
     assert post is not None
-    return not post.board.is_private and post.hidden_at is None
+    return access.is_public_post(post)
 
 
 def _serve(request: HttpRequest, row: Attachment, *, thumb: bool) -> HttpResponseBase:

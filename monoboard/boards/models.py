@@ -83,12 +83,32 @@ class Board(models.Model):
     position = models.PositiveIntegerField(default=0)
     is_demo = models.BooleanField(default=False, editable=False)  # made by `manage.py seed`
     created_at = models.DateTimeField(default=timezone.now)
+    # Access rules beyond public/private (boards/access.py). Each list is
+    # comma-wrapped (",example.com,acme.io,") so one LIKE finds a member of it;
+    # an empty list sets no rule. Any rule closes the board to visitors.
+    allowed_email_domains = models.CharField(max_length=500, blank=True, default="")
+    sso_only = models.BooleanField(
+        default=False, help_text="Only people who came through single sign-on."
+    )
+    allowed_roles = models.CharField(max_length=500, blank=True, default="")
+    allowed_plans = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         ordering: ClassVar[list[str]] = ["position", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_access_rules(self) -> bool:
+        return bool(
+            self.sso_only or self.allowed_email_domains or self.allowed_roles or self.allowed_plans
+        )
+
+    @property
+    def is_public(self) -> bool:
+        """Readable by visitors who are not signed in."""
+        return not self.is_private and not self.has_access_rules
 
 
 class Post(models.Model):

@@ -19,6 +19,10 @@ BATCH = 500
 __all__ = ["latest_event_id", "live_events_after", "replay_events"]
 
 
+#: The board's access rules (boards/access.py) that the stream's checks read.
+BOARD_RULE_FIELDS = ("allowed_email_domains", "sso_only", "allowed_roles", "allowed_plans")
+
+
 def _streamed() -> QuerySet[Event]:
     return Event.objects.using(log_alias(write=False)).filter(kind__in=list(STREAMED))
 
@@ -27,7 +31,13 @@ def _with_posts(rows: list[Event]) -> list[tuple[Event, Post | None]]:
     """Attach each row's post (with its board) in one query, for access checks."""
     post_ids = {row.post_id for row in rows if row.post_id is not None}
     posts = Post.objects.select_related("board").only(
-        "id", "board__id", "board__is_private", "hidden_at", "author_id", "merged_into_id"
+        "id",
+        "board__id",
+        "board__is_private",
+        *(f"board__{name}" for name in BOARD_RULE_FIELDS),
+        "hidden_at",
+        "author_id",
+        "merged_into_id",
     )
     by_id = {post.pk: post for post in posts.filter(pk__in=post_ids)} if post_ids else {}
     return [(row, by_id.get(row.post_id) if row.post_id is not None else None) for row in rows]

@@ -44,7 +44,7 @@ def _post(post: Post) -> dict[str, Any]:
 
 
 def _is_public(post: Post) -> bool:
-    return not post.board.is_private and post.hidden_at is None and post.merged_into_id is None
+    return post.board.is_public and post.hidden_at is None and post.merged_into_id is None
 
 
 def payload_for(kind: str, event: DomainEvent, post: Post) -> dict[str, Any]:

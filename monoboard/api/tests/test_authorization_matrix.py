@@ -11,7 +11,9 @@ visible post. The other two visibility cases follow from three stated rules
 - a hidden post does not exist for anonymous callers or members (404); its
   author and moderators see it and get what they get on a public board;
 - routes that ask for a member before looking anything up (comment DELETE)
-  answer 401 to anonymous callers whatever the thing's visibility.
+  answer 401 to anonymous callers whatever the thing's visibility;
+- a board with access rules (here: allowed email domains) that a member or
+  author does not meet does not exist for them (404), as for anonymous callers.
 
 Each role except anonymous is played twice: once with a personal API key and
 once with an access token, and both must get the same answer.
@@ -31,9 +33,10 @@ from monoboard.api.tests.conftest import ApiClient, key_for
 from monoboard.boards import services
 from monoboard.boards.models import Attachment, Board, Comment, Post, Status, Tag, Vote
 from monoboard.boards.tests.images import png_upload
+from monoboard.sso import services as sso_services
 
 ROLES = ("anonymous", "member", "author", "moderator", "admin")
-VISIBILITIES = ("public", "members-only", "hidden-post")
+VISIBILITIES = ("public", "members-only", "hidden-post", "access-rules")
 Scope = Literal["post", "board", "site"]
 
 
@@ -217,6 +220,9 @@ def expected(write: Write, visibility: str, role: str) -> int:
     public = write.public[ROLES.index(role)]
     if visibility == "public" or write.scope == "site":
         return public
+    if visibility == "access-rules" and role in ("member", "author"):
+        # Members outside the board's allowed email domains: as if it did not exist.
+        return 404
     if visibility == "hidden-post" and write.scope == "board":
         return public  # the board itself is public
     if role == "anonymous":
@@ -302,6 +308,16 @@ def build_world(write: Write, visibility: str, name: str, people: People) -> Wor
     if visibility == "hidden-post":
         services.post_set_hidden(post=post, actor=people.moderator, hidden=True)
         post.refresh_from_db()
+    if visibility == "access-rules":
+        # Only people with an address at customer.example (none of the members).
+        sso_services.board_access_rules_set(
+            actor=User.objects.get(role=Role.ADMIN),
+            board=board,
+            email_domains="customer.example",
+            sso_only=False,
+            roles="",
+            plans="",
+        )
     world.status = Status.objects.create(name=f"Status {name}", slug=f"status-{name}")
     world.tag = Tag.objects.create(name=f"Tag {name}", slug=f"tag-{name}")
     return world

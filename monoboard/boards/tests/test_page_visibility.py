@@ -79,6 +79,27 @@ def test_hidden_post_is_missing_except_for_author_and_moderators(
     assert "Hide me please" not in listing
 
 
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("admin_client", 200),
+        ("moderator_client", 200),
+        ("member_client", 404),  # mem@example.com: not an allowed domain
+        ("outsider_client", 404),
+    ],
+)
+def test_a_board_with_access_rules_is_missing_for_those_outside_them(
+    request: pytest.FixtureRequest, persona: str, expected: int, public_board: Board, member: User
+) -> None:
+    """Access rules (monoboard/sso, boards/access.py) on top of public/private."""
+    client: Client = request.getfixturevalue(persona)
+    post = make_post(public_board, member, title="Customers only")
+    Board.objects.filter(pk=public_board.pk).update(allowed_email_domains=",customer.example,")
+    assert client.get(reverse("boards:board", args=[public_board.slug])).status_code == expected
+    assert client.get(post_url(post)).status_code == expected
+    assert ("Feature requests" in client.get(reverse("boards:home")).text) == (expected == 200)
+
+
 def test_hidden_post_is_missing_for_another_member(
     public_board: Board, member: User, other_member: User, moderator: User
 ) -> None:
