@@ -126,8 +126,6 @@ def test_restored_site_serves_what_the_original_served(site: Path, tmp_path: Pat
         for key in keys:
             a, b = get(port_a, f"/attachments/{key}/"), get(port_b, f"/attachments/{key}/")
             assert a == b and a[0] == 200 and b[1].startswith(b"\x89PNG")
-        listed = get_json(port_b, "/api/v1/boards/feature-requests/posts")
-        assert "Idea number 1 — ünïcode" in json.dumps(listed, ensure_ascii=False)
     for sql in ("SELECT count(*) FROM accounts_user", "SELECT count(*) FROM boards_post"):
         assert sqlite_rows(restored / "monoboard.sqlite3", sql) == sqlite_rows(
             site / "monoboard.sqlite3", sql
@@ -157,9 +155,10 @@ def test_restore_refuses_a_site_unless_forced(site: Path, tmp_path: Path) -> Non
     ]
     forced = manage(other_env, "restore", str(archive), "--force", "--no-progress")
     assert "all equal." in forced.stdout
-    assert sqlite_rows(other / "monoboard.sqlite3", "SELECT count(*) FROM boards_post") == [
-        (POSTS,)
-    ]
+    sql = "SELECT count(*) FROM boards_post"
+    assert sqlite_rows(other / "monoboard.sqlite3", sql) == sqlite_rows(
+        site / "monoboard.sqlite3", sql
+    )
 
 
 def test_restore_refuses_damaged_and_foreign_archives(site: Path, tmp_path: Path) -> None:
