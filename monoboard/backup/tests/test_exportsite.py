@@ -114,8 +114,8 @@ def test_round_trip_sqlite_postgres_sqlite_loses_nothing(
         "print(p.pk);"
         "print(len(search_posts('markdown', viewer=None).results))"
     )
-    printed = manage(env_c, "shell", "-c", shell).stdout.split()
-    assert int(printed[0]) > POSTS and int(printed[1]) > 0
+    new_id, found = manage(env_c, "shell", "-v", "0", "-c", shell).stdout.split()[-2:]
+    assert int(new_id) > POSTS and int(found) > 0
     assert sqlite_rows(again / "monoboard.sqlite3", "SELECT count(*) FROM accounts_user") == [
         (USERS,)
     ]
