@@ -49,6 +49,7 @@ from monoboard.backup.snapshot import (
     applied_migrations,
     copy_hashing,
     database_kind,
+    direct_url,
     existing,
     file_sha256,
     has_site_data,
@@ -171,7 +172,7 @@ def backup_create(
         if kind == "sqlite":
             tables, migrations, names = _copy_sqlite(Path(config["NAME"]), db_file, out, progress)
         else:
-            tables, migrations, names = _dump_postgres(config, db_file, out, progress)
+            tables, migrations, names = _dump_postgres(db_file, out, progress)
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -225,9 +226,9 @@ def _copy_sqlite(
 
 
 def _dump_postgres(
-    config: dict[str, Any], target: Path, out: TextIOBase | None, progress: bool
+    target: Path, out: TextIOBase | None, progress: bool
 ) -> tuple[dict[str, Any], dict[str, list[str]], list[str]]:
-    url = _url_of(config)
+    url = direct_url()  # never through PgBouncer: the snapshot is session state
     args, env = _pg_env_args(url)
     with (
         alias_for(postgres_url_settings(url, repeatable_read=True)) as alias,
@@ -254,16 +255,6 @@ def _dump_postgres(
         )
         tables = _sums(alias, out, progress)
         return tables, applied_migrations(alias), media_names(alias)
-
-
-def _url_of(config: dict[str, Any]) -> str:
-    from urllib.parse import quote
-
-    user = quote(str(config.get("USER") or ""))
-    password = quote(str(config.get("PASSWORD") or ""))
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    port = f":{config['PORT']}" if config.get("PORT") else ""
-    return f"postgres://{auth}{config.get('HOST') or '127.0.0.1'}{port}/{quote(config['NAME'])}"
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: dict[str, Any]) -> None:
@@ -382,7 +373,7 @@ def backup_restore(
         if kind == "sqlite":
             _restore_sqlite(db_file, Path(config["NAME"]), force=force, out=out)
         else:
-            _restore_postgres(db_file, _url_of(config), force=force, out=out)
+            _restore_postgres(db_file, target_url or direct_url(), force=force, out=out)
         check_config = sqlite_file_settings(Path(config["NAME"])) if kind == "sqlite" else config
         with alias_for(check_config, "backup_restored") as alias:
             checks = _verify(manifest["tables"], alias, out, progress)
