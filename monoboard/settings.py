@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "monoboard.changelog",
     "monoboard.identity",
     "monoboard.sso",
+    "monoboard.backup",
 ]
 
 MIDDLEWARE = [
@@ -514,6 +515,16 @@ WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30, minimum=1)
 # Deliver to loopback and private addresses (on-premise receivers); link-local
 # (cloud metadata), multicast and reserved addresses are refused regardless.
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+
+# --- Backups (monoboard/backup, docs/backups.md) -----------------------------
+#: Where `manage.py backup` and the recurring backup write their archives.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups"))).resolve()
+#: The jobs worker writes a backup every this many hours; 0 (the default): never.
+BACKUP_EVERY_HOURS = env_float("BACKUP_EVERY_HOURS", 0.0, minimum=0.0)
+#: The recurring backup keeps this many newest archives in BACKUP_DIR.
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7, minimum=1)
+#: Folder of pg_dump and pg_restore; empty: found on PATH.
+BACKUP_PG_BIN_DIR = env_str("BACKUP_PG_BIN_DIR")
 
 # --- Product knobs ----------------------------------------------------------
 POSTS_PER_PAGE = env_int("POSTS_PER_PAGE", 20, minimum=1)
