@@ -179,7 +179,9 @@ def test_orders_by_calls_and_counts_each_page_view(measured: Measured) -> None:
     board_lookups = {
         figures.split(". ", 1)[1].split("x", 1)[0]
         for figures, sql in statements
-        if '"boards_board"."slug" = $1' in sql
+        # The page's lookup also checks the board's access rules, so its slug
+        # condition falls past the listing's cut of a long statement.
+        if 'FROM "boards_board" WHERE' in sql
     }
     assert board_lookups == {str(PAGE_VIEWS), "1"}  # the page's, and the workload's own get()
 
