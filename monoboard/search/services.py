@@ -11,12 +11,18 @@ from monoboard.core.events import DomainEvent, emit
 from monoboard.search import backend
 
 
-def reindex(*, batch_size: int = 500, progress: Callable[[int], object] | None = None) -> int:
+def reindex(
+    *,
+    batch_size: int = 500,
+    progress: Callable[[int], object] | None = None,
+    announce: bool = True,
+) -> int:
     """Rebuild the whole index; returns how many posts were indexed.
 
-    Ends with a ``search.reindexed`` event: search pages shared with visitors
-    (keyed by the newest event) are stale from then on, and are not shared
-    again until the index consumer has read past it.
+    Ends with a ``search.reindexed`` event (unless ``announce`` is false: a
+    site that serves nothing yet, such as copysite's target): search pages
+    shared with visitors (keyed by the newest event) are stale from then on,
+    and are not shared again until the index consumer has read past it.
     """
     search = backend()
     search.clear()
@@ -31,6 +37,7 @@ def reindex(*, batch_size: int = 500, progress: Callable[[int], object] | None =
         done += len(batch)
         if progress is not None:
             progress(len(batch))
-    with transaction.atomic():
-        emit(DomainEvent("search.reindexed", data={"posts": done}))
+    if announce:
+        with transaction.atomic():
+            emit(DomainEvent("search.reindexed", data={"posts": done}))
     return done

@@ -16,7 +16,9 @@ from django.urls import reverse
 from monoboard.sso import selectors
 from monoboard.sso.models import RedirectMode
 
-EXEMPT = ("/sso/", "/accounts/", "/api/", "/static/", "/media/", "/healthz", "/readyz", "/metrics")
+#: Never redirected, and not even looked at: the probes must answer without the database.
+UNTOUCHED = ("/static/", "/media/", "/healthz", "/readyz", "/metrics")
+EXEMPT = ("/sso/", "/accounts/", "/api/", *UNTOUCHED)
 
 
 class RedirectSSOMiddleware:
@@ -24,6 +26,8 @@ class RedirectSSOMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(UNTOUCHED):
+            return self.get_response(request)
         if request.method in ("GET", "HEAD") and not request.user.is_authenticated:
             target = self._target(request)
             if target:

@@ -17,9 +17,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+        parser.add_argument(
+            "--no-event",
+            action="store_true",
+            help="Append no search.reindexed event: for a copy that serves nothing yet "
+            "(copysite), whose event log must stay equal to its source's.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         total = Post.objects.filter(is_listed=True).count()
         with tqdm(total=total, unit="post", disable=options["no_progress"]) as bar:
-            done = services.reindex(batch_size=int(options["batch_size"]), progress=bar.update)
+            done = services.reindex(
+                batch_size=int(options["batch_size"]),
+                progress=bar.update,
+                announce=not options["no_event"],
+            )
         self.stdout.write(f"Indexed {done} posts with the {backend_name()} backend.")
