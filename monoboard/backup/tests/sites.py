@@ -11,7 +11,6 @@ import contextlib
 import http.client
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 
 from monoboard.lib.ports import free_port, wait_for_port
+from monoboard.ops.tests.faults import running
 
 # A stage-1 site the way people make one: migrations, then the services;
 # with images on a post and a comment (their thumbnails made by the job's
@@ -172,33 +172,8 @@ def sqlite_rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         db.close()
 
 
-@contextlib.contextmanager
-def background(
-    argv: list[str], env: dict[str, str], *, log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A process in its own session, output to ``log``; SIGTERM then SIGKILL at the end."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            argv,
-            env=env,
-            cwd=settings.BASE_DIR,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+# A process in its own session, stopped with SIGTERM then SIGKILL: the fault tests' helper.
+background = running
 
 
 @contextlib.contextmanager
