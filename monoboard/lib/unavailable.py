@@ -32,10 +32,19 @@ def database_unavailable(exc: BaseException | None) -> bool:
     """Whether ``exc`` (or what caused it) says the database is out of reach."""
     seen = 0
     while exc is not None and seen < 5:
-        if isinstance(exc, _UNAVAILABLE):
+        if isinstance(exc, _UNAVAILABLE) or _protocol_broken(exc):
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
+
+
+def _protocol_broken(exc: BaseException) -> bool:
+    """psycopg's own InternalError (no SQLSTATE): the server or the pooler
+    answered out of protocol, as PgBouncer does to a COMMIT while PostgreSQL
+    restarts ("received 2 results"). The connection is spent and the outcome
+    unknown, so the client is told to retry; an InternalError the server
+    reports (SQLSTATE XX000) stays a 500."""
+    return isinstance(exc, psycopg.InternalError) and exc.sqlstate is None
 
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:

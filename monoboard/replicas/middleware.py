@@ -26,6 +26,7 @@ from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connec
 from django.http import HttpRequest, HttpResponse
 
 from monoboard.lib.readcontext import ReadContext, current, reading
+from monoboard.lib.unavailable import database_unavailable
 from monoboard.replicas import health
 from monoboard.replicas.lsn import parse_lsn
 
@@ -118,7 +119,7 @@ class ReadYourWritesMiddleware:
             ctx is None
             or alias is None
             or request.method not in SAFE_METHODS
-            or not isinstance(exception, (OperationalError, InterfaceError))
+            or not database_unavailable(exception)
         ):
             return None
         log.warning("replica %s failed, answering from the primary: %s", alias, exception)
