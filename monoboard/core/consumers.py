@@ -16,6 +16,11 @@ poisoned event cannot stop the consumer for good.
 :func:`consume_all` first reads the kinds of the new events once, and runs
 only the consumers that want one of them (or have fallen a whole batch
 behind), so a burst of votes costs the consumers that ignore votes nothing.
+The consumers it runs share one transaction per batch (:func:`consume_together`):
+the events are read once and one commit moves every position. When
+a handler fails that transaction rolls back and each consumer then runs on
+its own (:func:`consume`), so the failure is recorded against the one that
+failed and the others go on.
 """
 
 from __future__ import annotations
@@ -41,11 +46,22 @@ from monoboard.core.models import ConsumerPosition, Event
 
 logger = logging.getLogger("monoboard.events")
 
+#: A consumer with nothing to do is moved along after a batch's 1/SWEEP_EVERY events.
+SWEEP_EVERY = 8
+
 
 @dataclass(frozen=True)
 class Progress:
     read: int  # events read (wanted or not)
     position: int  # -1: another worker holds this consumer
+
+
+@dataclass(frozen=True)
+class SharedProgress:
+    read: int  # events read, summed over the consumers that moved
+    full: bool  # the batch was full: there may be more to read
+    moved: list[Consumer]  # consumers this batch moved forward
+    alone: list[Consumer]  # consumers retrying a failure: they run on their own
 
 
 def _position_row(alias: str, name: str) -> ConsumerPosition | None:
@@ -110,6 +126,49 @@ def consume(item: Consumer, *, batch: int | None = None) -> Progress:
         raise cause from None
 
 
+def consume_together(items: list[Consumer], *, batch: int) -> SharedProgress | None:
+    """Move several consumers forward in one transaction; None if a handler
+    failed (everything rolled back: run each with :func:`consume` to find it).
+
+    Reads up to ``batch`` events after the furthest-behind position once; each
+    consumer gets the wanted ones after its own position. Consumers another
+    worker holds are left out; those retrying a failure are handed back in
+    ``alone``.
+    """
+    alias = log_alias()
+    try:
+        with transaction.atomic(using=alias):
+            locked = ConsumerPosition.objects.using(alias).select_for_update(skip_locked=True)
+            rows = {row.name: row for row in locked.filter(name__in=[i.name for i in items])}
+            alone = [i for i in items if i.name in rows and rows[i.name].failures]
+            ready = [i for i in items if i.name in rows and not rows[i.name].failures]
+            if not ready:
+                return SharedProgress(0, False, [], alone)
+            start = min(rows[i.name].position for i in ready)
+            events = list(Event.objects.using(alias).filter(id__gt=start).order_by("id")[:batch])
+            if not events:
+                return SharedProgress(0, False, [], alone)
+            read, moved = 0, []
+            for item in ready:
+                row = rows[item.name]
+                after = [e for e in events if e.id > row.position]
+                if not after:
+                    continue
+                # Decoded for each consumer: none sees another's changes to ``data``.
+                wanted = [(e.id, as_domain_event(e)) for e in after if e.kind in item.kinds]
+                if wanted:
+                    item.handle_batch(wanted)
+                read += len(after)
+                moved.append(item)
+            # Every consumer that moved read to the batch's last event.
+            ConsumerPosition.objects.using(alias).filter(name__in=[i.name for i in moved]).update(
+                position=events[-1].id, updated_at=timezone.now()
+            )
+            return SharedProgress(read, len(events) == batch, moved, alone)
+    except HandlerFailed:
+        return None
+
+
 def _record_failure(alias: str, name: str, event_id: int, cause: BaseException) -> None:
     with transaction.atomic(using=alias):
         row = ConsumerPosition.objects.using(alias).select_for_update().get(name=name)
@@ -123,7 +182,15 @@ def _record_failure(alias: str, name: str, event_id: int, cause: BaseException) 
 
 
 def consume_all(*, batch: int | None = None, everyone: bool = False) -> int:
-    """Bring every consumer that has work up to the log's end; returns events read.
+    """Bring every consumer that has work up to the log's end; returns events read."""
+    return _one_pass(batch=batch, everyone=everyone)[0]
+
+
+def _one_pass(*, batch: int | None, everyone: bool) -> tuple[int, int]:
+    """(events read, the log's end when the pass began).
+
+    When it returns, every consumer it ran has read to that end (or failed,
+    which is recorded); the others had nothing they want before it.
 
     Three small queries find who is behind and what kinds of event are new,
     so an idle pass costs no transaction. A consumer runs when one of the new
@@ -137,7 +204,7 @@ def consume_all(*, batch: int | None = None, everyone: bool = False) -> int:
     positions = dict(ConsumerPosition.objects.using(alias).values_list("name", "position"))
     behind = [item for item in consumers() if positions.get(item.name, -1) < latest]
     if not behind:
-        return 0
+        return 0, latest
     oldest = min(positions.get(item.name, 0) for item in behind)
     new_kinds = list(
         Event.objects.using(alias)
@@ -145,21 +212,43 @@ def consume_all(*, batch: int | None = None, everyone: bool = False) -> int:
         .order_by("id")
         .values_list("id", "kind")[: limit * 4]
     )
-    read = 0
+    # A consumer that ignores the new events still comes along once it lags
+    # this far, at no extra statement (it shares the pass's transaction), so
+    # the kinds read above stay a few rows long.
+    sweep_lag = max(1, limit // SWEEP_EVERY)
+    due = []
     for item in behind:
         position = positions.get(item.name, -1)
         has_work = any(pk > position and kind in item.kinds for pk, kind in new_kinds)
-        far_behind = latest - position >= limit or len(new_kinds) >= limit * 4
-        if not (has_work or far_behind or everyone):
-            continue  # nothing for it yet; its place moves with its next work
-        try:
-            while True:
-                progress = consume(item, batch=limit)
-                read += progress.read
-                if progress.read < limit or progress.position < 0:
-                    break
-        except Exception:  # recorded by consume(); the others go on
-            logger.exception("consumer %s: batch rolled back", item.name)
+        far_behind = latest - position >= sweep_lag or len(new_kinds) >= limit * 4
+        if has_work or far_behind or everyone:
+            due.append(item)  # the others' places move with a later pass
+    read, alone = 0, []
+    while due:
+        shared = consume_together(due, batch=limit)
+        if shared is None:  # a handler failed: each alone says which
+            alone += due
+            break
+        read += shared.read
+        alone += shared.alone
+        due = shared.moved if shared.full else []
+    for item in alone:
+        read += _consume_alone(item, limit)
+    return read, latest
+
+
+def _consume_alone(item: Consumer, limit: int) -> int:
+    """Run one consumer to the log's end batch by batch; a failure is recorded
+    by :func:`consume` and logged here, and the other consumers go on."""
+    read = 0
+    try:
+        while True:
+            progress = consume(item, batch=limit)
+            read += progress.read
+            if progress.read < limit or progress.position < 0:
+                break
+    except Exception:
+        logger.exception("consumer %s: batch rolled back", item.name)
     return read
 
 
@@ -171,9 +260,11 @@ def drain(*, max_passes: int = 1000, everyone: bool = True) -> int:
     """
     total = 0
     for _ in range(max_passes):
-        read = consume_all(everyone=everyone)
+        read, latest = _one_pass(batch=None, everyone=everyone)
         total += read
-        if not read:
+        # A pass reads to the end it saw; another is needed only for events
+        # written since (by other processes, or by the handlers themselves).
+        if not read or latest_event_id() == latest:
             return total
     return total
 

@@ -79,13 +79,23 @@ def endpoint_delete(*, actor: User, endpoint: Endpoint) -> None:
     endpoint.delete()
 
 
-@transaction.atomic
-def deliveries_create(event: str, payload: dict[str, Any]) -> list[Delivery]:
-    """One delivery per active endpoint that wants ``event``, each queued as a job."""
+def active_endpoints() -> list[Endpoint]:
+    return list(Endpoint.objects.filter(is_active=True))
+
+
+@transaction.atomic(savepoint=False)
+def deliveries_create(
+    event: str, payload: dict[str, Any], endpoints: list[Endpoint] | None = None
+) -> list[Delivery]:
+    """One delivery per active endpoint that wants ``event``, each queued as a job.
+
+    ``endpoints``: the active endpoints, when the caller has already read them
+    (the event consumer reads them once per batch).
+    """
     from monoboard.webhooks.tasks import deliver_webhook
 
     created = []
-    for endpoint in Endpoint.objects.filter(is_active=True):
+    for endpoint in active_endpoints() if endpoints is None else endpoints:
         if event not in endpoint.events:
             continue
         delivery = Delivery.objects.create(endpoint=endpoint, event=event, payload=payload)

@@ -14,7 +14,6 @@ from django.utils import timezone
 from monoboard.boards.models import Comment, Post
 from monoboard.core.events import DomainEvent, batch_consumer
 from monoboard.webhooks import services
-from monoboard.webhooks.models import Endpoint
 
 
 def _webhook_kind(event: DomainEvent) -> str | None:
@@ -98,16 +97,18 @@ def changelog_payload(event: DomainEvent) -> dict[str, Any]:
 )
 def on_domain_events(events: list[DomainEvent]) -> None:
     """A delivery per endpoint that wants each event; one look at the endpoints per batch."""
-    if not Endpoint.objects.filter(is_active=True).exists():
-        return
+    endpoints = services.active_endpoints()
+    wanted = {kind for endpoint in endpoints for kind in endpoint.events}
     for event in events:
         kind = _webhook_kind(event)
+        if kind is None or kind not in wanted:
+            continue  # no endpoint wants it: not even the post is read
         if kind == "changelog.published":
-            services.deliveries_create(kind, changelog_payload(event))
+            services.deliveries_create(kind, changelog_payload(event), endpoints)
             continue
-        if kind is None or event.post_id is None:
+        if event.post_id is None:
             continue
         post = Post.objects.select_related("board", "status").filter(pk=event.post_id).first()
         if post is None:
             continue
-        services.deliveries_create(kind, payload_for(kind, event, post))
+        services.deliveries_create(kind, payload_for(kind, event, post), endpoints)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -198,3 +198,51 @@ def test_a_pass_runs_only_the_consumers_that_want_a_new_event(
     consumers.consume_all(everyone=False)
     latest = Event.objects.order_by("-id").values_list("id", flat=True)[0]
     assert ConsumerPosition.objects.get(name="search.index").position == latest
+
+
+def test_consumers_that_want_the_same_event_move_in_one_commit(
+    post: Post, other_member: User
+) -> None:
+    consumers.drain()
+    boards.comment_create(post=post, author=other_member, body="Offline too, please")
+    updates: list[str] = []
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith("UPDATE") and "core_consumerposition" in sql:
+            updates.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        consumers.consume_all(everyone=False)
+    latest = Event.objects.order_by("-id").values_list("id", flat=True)[0]
+    positions = dict(ConsumerPosition.objects.values_list("name", "position"))
+    wanting = {"search.index", "notifications.fan_out", "webhooks.deliveries"}
+    assert all(positions[name] == latest for name in wanting)
+    assert len(updates) == 1  # one statement moves all three, in one transaction
+
+
+def test_a_failing_consumer_does_not_hold_back_those_sharing_its_pass(
+    post: Post, other_member: User
+) -> None:
+    from monoboard.core import events
+
+    def broken(event: DomainEvent) -> None:
+        raise RuntimeError("receiver down")
+
+    consumers.drain()
+    events.consumer("test.broken", frozenset({"comment.created"}))(broken)
+    try:
+        ConsumerPosition.objects.update_or_create(
+            name="test.broken", defaults={"position": events.latest_event_id()}
+        )
+        before = events.latest_event_id()
+        boards.comment_create(post=post, author=other_member, body="Offline too, please")
+        consumers.consume_all(everyone=False)
+        latest = events.latest_event_id()
+        broken_row = ConsumerPosition.objects.get(name="test.broken")
+        assert (broken_row.position, broken_row.failures) == (before, 1)
+        assert "receiver down" in broken_row.last_error
+        for name in ("search.index", "notifications.fan_out", "webhooks.deliveries"):
+            assert ConsumerPosition.objects.get(name=name).position == latest
+    finally:
+        events._consumers.pop("test.broken", None)
