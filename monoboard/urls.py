@@ -15,6 +15,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("events/", include("monoboard.realtime.urls")),
     path("settings/import/", include("monoboard.imports.urls")),
+    path("settings/export/", include("monoboard.backup.urls")),
     path("settings/sign-in/", include("monoboard.identity.settings_urls")),
     path("settings/", include("monoboard.boards.settings_urls")),
     path("jobs/", include("monoboard.jobs.urls")),

@@ -29,7 +29,7 @@ import hashlib
 import json
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from io import TextIOBase, TextIOWrapper
 from pathlib import Path
@@ -84,7 +84,7 @@ GROUPS: tuple[Group, ...] = (
     Group("boards", "boards"),  # settings, statuses, tags, boards, posts, votes, comments...
     Group("notifications", "notifications", models=("preference", "subscription", "notification")),
     Group("webhooks", "webhooks", models=("endpoint",)),
-    Group("changelog", "changelog"),  # once the changelog app exists
+    Group("changelog", "changelog"),
 )
 
 
@@ -157,8 +157,13 @@ def site_export(
     include_media: bool = True,
     progress: bool = False,
     out: TextIOBase | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Write the site's content to ``path`` from one read snapshot; return the manifest."""
+    """Write the site's content to ``path`` from one read snapshot; return the manifest.
+
+    ``on_progress(phase, done, total)`` is called as rows, then files, are written.
+    """
+    report = on_progress or (lambda phase, done, total: None)
     path = path.resolve()
     if path.exists():
         raise BackupError(f"{path} exists already; choose another name")
@@ -184,12 +189,19 @@ def site_export(
                 for models_ in groups.values():
                     for model in models_:
                         bar.set_description(model._meta.db_table)
-                        tables[model._meta.db_table] = _export_table(model, alias, zf, bar)
+                        tables[model._meta.db_table] = _export_table(
+                            model, alias, zf, bar, lambda n: report("rows", n, total)
+                        )
+                report("rows", total, total)
             files: dict[str, Any] = {}
             missing: list[str] = []
             if include_media:
                 names = media_names(alias)
-                for name in tqdm(names, desc="files", unit="file", disable=not progress, file=out):
+                for done, name in enumerate(
+                    tqdm(names, desc="files", unit="file", disable=not progress, file=out)
+                ):
+                    if done % 20 == 0:
+                        report("files", done, len(names))
                     try:
                         source = default_storage.open(name, "rb")
                     except (FileNotFoundError, OSError):
@@ -226,7 +238,11 @@ def _pg_url() -> str:
 
 
 def _export_table(
-    model: type[models.Model], alias: str, zf: zipfile.ZipFile, bar: tqdm[Any]
+    model: type[models.Model],
+    alias: str,
+    zf: zipfile.ZipFile,
+    bar: tqdm[Any],
+    report: Callable[[int], None],
 ) -> dict[str, Any]:
     fields = list(model._meta.local_concrete_fields)
     digest = hashlib.sha256()
@@ -239,6 +255,7 @@ def _export_table(
                 text.write(json.dumps([encode(v) for v in row], ensure_ascii=False) + "\n")
             count += len(rows)
             bar.update(len(rows))
+            report(int(bar.n))
         text.flush()
         text.detach()
     return {"columns": [f.column for f in fields], "rows": count, "sha256": digest.hexdigest()}

@@ -75,6 +75,7 @@ ADMIN_PAGES = [
     "/changelog/admin/",
     "/changelog/admin/new/",
     "/settings/sign-in/",
+    "/settings/export/",
 ]
 MENU_ENTRIES = [
     "Settings",
@@ -86,6 +87,7 @@ MENU_ENTRIES = [
     "Sign-in",
     "People",
     "Email delivery",
+    "Export",
     "Webhooks",
     "API keys",
     "Jobs",

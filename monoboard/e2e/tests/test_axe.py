@@ -109,6 +109,7 @@ def pages(persona: str, post: Post) -> list[str]:
         "/webhooks/admin/",
         "/jobs/admin/",
         "/ops/scale/",
+        "/settings/export/",
     ]
 
 
