@@ -80,7 +80,7 @@ class Group:
 
 #: What a full export holds. Append a group to export a new app's content.
 GROUPS: tuple[Group, ...] = (
-    Group("users", "accounts", models=("user", "apikey")),
+    Group("users", "accounts", models=("company", "user", "apikey")),
     Group("boards", "boards"),  # settings, statuses, tags, boards, posts, votes, comments...
     Group("notifications", "notifications", models=("preference", "subscription", "notification")),
     Group("webhooks", "webhooks", models=("endpoint",)),

@@ -48,6 +48,17 @@ people = [
     accounts.user_signup(email=f"user{i}@example.com", password=pw, name=f"Zoë {i}")
     for i in range(5)
 ]
+# A customer's person signed in by single sign-on, with their company.
+import time, uuid, jwt
+from monoboard.sso import services as sso
+secret = sso.secret_regenerate(actor=admin)
+now = int(time.time())
+claims = {
+    "id": "cust-7", "email": "buyer@customer.example", "name": "Bea Buyer",
+    "company": {"id": "acme", "name": "Acme", "monthly_revenue": 1200, "plan": "pro"},
+    "iat": now, "exp": now + 300, "jti": uuid.uuid4().hex,
+}
+people.append(sso.identify(token=jwt.encode(claims, secret, algorithm="HS256")))
 features = boards.board_create(actor=admin, name="Feature requests", description="Ideas ✨")
 private = boards.board_create(actor=admin, name="Internal", is_private=True)
 tags = [boards.tag_save(actor=admin, name=n) for n in ("api", "mobile", "billing")]
@@ -93,7 +104,7 @@ while not stop.exists():
 print(n, flush=True)
 """
 
-POSTS, USERS = 12, 6
+POSTS, USERS = 12, 7
 
 
 def site_env(data_dir: Path, database_url: str = "", **extra: str) -> dict[str, str]:

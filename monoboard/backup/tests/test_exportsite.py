@@ -27,6 +27,7 @@ pg_server = fixtures.pg_server
 pytestmark = [pytest.mark.slow]
 
 CONTENT = (
+    "accounts_company",
     "accounts_user",
     "boards_board",
     "boards_post",
