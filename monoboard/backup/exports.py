@@ -40,7 +40,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 from django.utils.duration import duration_iso_string
 from tqdm import tqdm
 
@@ -316,24 +316,12 @@ def site_import(
         chosen = [by_table[t] for g in manifest["groups"].values() for t in g]
         order = {m: i for i, m in enumerate(all_tables())}
         chosen.sort(key=lambda m: order[m])
-        total = sum(manifest["tables"][m._meta.db_table]["rows"] for m in chosen)
-        with transaction.atomic():
-            _empty(chosen)
-            with tqdm(total=total, unit="row", disable=not progress, file=out) as bar:
-                for model in chosen:
-                    bar.set_description(model._meta.db_table)
-                    _import_table(
-                        model, manifest["tables"][model._meta.db_table], zf, batch_size, bar
-                    )
-            reset_sequences(DEFAULT_DB_ALIAS, chosen)
-            checks = [
-                _check(m, manifest["tables"][m._meta.db_table])
-                for m in tqdm(chosen, desc="verify", disable=not progress, file=out)
-            ]
-            if out is not None:
-                out.write(format_checks(checks) + "\n")
-            if not all(c.ok for c in checks):
-                raise BackupError("the imported tables differ from the archive; nothing was kept")
+        try:
+            checks = _import_rows(zf, manifest, chosen, batch_size, progress, out)
+        except IntegrityError as exc:
+            raise BackupError(
+                f"the archive's rows do not fit together ({exc}); nothing was kept"
+            ) from exc
         written = 0
         files = manifest["media"]["files"]
         for name in tqdm(sorted(files), desc="files", unit="file", disable=not progress, file=out):
@@ -343,6 +331,42 @@ def site_import(
         out.write("Rebuilding the search index...\n")
     call_command("reindex", "--no-progress", stdout=out)
     return ImportResult(checks, written)
+
+
+def _import_rows(
+    zf: zipfile.ZipFile,
+    manifest: dict[str, Any],
+    chosen: list[type[models.Model]],
+    batch_size: int,
+    progress: bool,
+    out: TextIOBase | None,
+) -> list[TableCheck]:
+    """Empty ``chosen``, insert the archive's rows and check them, in one transaction.
+
+    Foreign keys are checked before the checksums (SQLite and PostgreSQL would
+    otherwise only refuse at commit, without saying which row); any problem
+    raises and rolls everything back.
+    """
+    total = sum(manifest["tables"][m._meta.db_table]["rows"] for m in chosen)
+    with transaction.atomic():
+        _empty(chosen)
+        with tqdm(total=total, unit="row", disable=not progress, file=out) as bar:
+            for model in chosen:
+                bar.set_description(model._meta.db_table)
+                _import_table(model, manifest["tables"][model._meta.db_table], zf, batch_size, bar)
+        reset_sequences(DEFAULT_DB_ALIAS, chosen)
+        connections[DEFAULT_DB_ALIAS].check_constraints(
+            table_names=[m._meta.db_table for m in chosen]
+        )
+        checks = [
+            _check(m, manifest["tables"][m._meta.db_table])
+            for m in tqdm(chosen, desc="verify", disable=not progress, file=out)
+        ]
+        if out is not None:
+            out.write(format_checks(checks) + "\n")
+        if not all(c.ok for c in checks):
+            raise BackupError("the imported tables differ from the archive; nothing was kept")
+    return checks
 
 
 def _empty(chosen: list[type[models.Model]]) -> None:

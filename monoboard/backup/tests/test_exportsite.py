@@ -158,3 +158,25 @@ def test_import_refuses_bad_archives_and_keeps_nothing(exported: Path, tmp_path:
     assert sqlite_rows(target / "monoboard.sqlite3", "SELECT count(*) FROM accounts_user") == [(0,)]
     # The seeded statuses a migration makes are still there: the transaction rolled back.
     assert sqlite_rows(target / "monoboard.sqlite3", "SELECT count(*) FROM boards_status") == [(5,)]
+
+
+def test_rows_that_do_not_fit_together_are_refused_clearly(exported: Path, tmp_path: Path) -> None:
+    """An archive whose users point at companies it lacks (as exports made before
+    companies were exported do): one sentence, no traceback, nothing kept."""
+    target = tmp_path / "t"
+    partial = tmp_path / "no-companies.zip"
+    with zipfile.ZipFile(exported) as source, zipfile.ZipFile(partial, "w") as zf:
+        for item in source.infolist():
+            if item.filename == "tables/accounts_company.jsonl":
+                continue
+            data = source.read(item)
+            if item.filename == "manifest.json":
+                manifest = json.loads(data)
+                manifest["groups"]["users"].remove("accounts_company")
+                del manifest["tables"]["accounts_company"]
+                data = json.dumps(manifest).encode()
+            zf.writestr(item, data)
+    failed = manage(site_env(target), "importsite", str(partial), "--no-progress", ok=False)
+    assert "do not fit together" in failed.stderr and "nothing was kept" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert sqlite_rows(target / "monoboard.sqlite3", "SELECT count(*) FROM accounts_user") == [(0,)]
